@@ -1,0 +1,100 @@
+// The SQLite client: one connection for writes (serialised, one transaction at a time) and one
+// for reads, which in WAL mode sees only committed data, so that a request reading while another
+// request's transaction is open never sees half a change.
+import fs from "node:fs";
+import path from "node:path";
+import { AsyncLocalStorage } from "node:async_hooks";
+import Database from "better-sqlite3";
+import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import * as schema from "./schema";
+
+export type Db = BetterSQLite3Database<typeof schema>;
+
+/** Per-request statement counter, read into `extensions.sqlStatements`. */
+export interface StatementScope {
+  sqlStatements: number;
+}
+export const statementScope = new AsyncLocalStorage<StatementScope>();
+
+export interface Database {
+  /** Committed data; use for every read outside a transaction. */
+  readonly read: Db;
+  /** Runs `fn` in one write transaction: it commits everything or nothing. */
+  transaction<T>(fn: (tx: Db) => Promise<T> | T): Promise<T>;
+  /** Raw handle of the write connection, for maintenance (backup, checkpoints). */
+  readonly sqlite: Database.Database;
+  close(): void;
+}
+
+const PROJECT_ROOT = path.resolve(__dirname, "../../..");
+export const SQLITE_MIGRATIONS = path.join(PROJECT_ROOT, "drizzle", "sqlite");
+
+/** `file:./data/x.db`, `./data/x.db` or `:memory:` to a filename better-sqlite3 accepts. */
+export function sqliteFilename(databaseUrl: string): string {
+  if (databaseUrl === ":memory:" || databaseUrl === "file::memory:") return ":memory:";
+  if (databaseUrl.startsWith("file://")) return new URL(databaseUrl).pathname;
+  if (databaseUrl.startsWith("file:")) return databaseUrl.slice("file:".length);
+  return databaseUrl;
+}
+
+function open(filename: string, options?: Database.Options): Database.Database {
+  const sqlite = new Database(filename, options);
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma("synchronous = NORMAL");
+  return sqlite;
+}
+
+const countingLogger = {
+  logQuery(): void {
+    const scope = statementScope.getStore();
+    if (scope) scope.sqlStatements += 1;
+  },
+};
+
+export function openDatabase(databaseUrl: string): Database {
+  const filename = sqliteFilename(databaseUrl);
+  const inMemory = filename === ":memory:";
+  if (!inMemory) fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true });
+
+  const writer = open(filename);
+  const write = drizzle(writer, { schema, logger: countingLogger });
+  migrate(write, { migrationsFolder: SQLITE_MIGRATIONS });
+
+  // An in-memory database exists only in its own connection, so it reads and writes through one.
+  const reader = inMemory ? writer : open(filename);
+  const read = inMemory ? write : drizzle(reader, { schema, logger: countingLogger });
+
+  let tail: Promise<void> = Promise.resolve();
+
+  return {
+    read,
+    sqlite: writer,
+    async transaction<T>(fn: (tx: Db) => Promise<T> | T): Promise<T> {
+      const previous = tail;
+      let release!: () => void;
+      tail = new Promise<void>((resolve) => (release = resolve));
+      await previous;
+      try {
+        writer.exec("BEGIN IMMEDIATE");
+        try {
+          const result = await fn(write);
+          writer.exec("COMMIT");
+          return result;
+        } catch (error) {
+          if (writer.inTransaction) writer.exec("ROLLBACK");
+          throw error;
+        }
+      } finally {
+        release();
+      }
+    },
+    close(): void {
+      if (reader !== writer) reader.close();
+      writer.pragma("wal_checkpoint(TRUNCATE)");
+      writer.close();
+    },
+  };
+}

@@ -1,0 +1,305 @@
+// Drizzle tables: the single source of truth for the database. drizzle-kit generates the
+// migrations in drizzle/sqlite from this file. Timestamps are ISO 8601 UTC strings with
+// millisecond precision, so that they sort lexicographically and round-trip to DateTime.
+import {
+  type AnySQLiteColumn,
+  index,
+  integer,
+  primaryKey,
+  real,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+export interface NamedValueRow {
+  name: string;
+  type: "STRING" | "NUMBER" | "BOOLEAN" | "DATE";
+  value: string;
+}
+export interface RelatedAddressRow {
+  relationType: string;
+  address: string;
+}
+
+export const organizations = sqliteTable(
+  "organizations",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    legalName: text("legal_name"),
+    countryCode: text("country_code"),
+    dataCenter: text("data_center"),
+    parentId: text("parent_id").references((): AnySQLiteColumn => organizations.id),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("organizations_parent_idx").on(t.parentId)],
+);
+
+export const customers = sqliteTable(
+  "customers",
+  {
+    id: text("id").primaryKey(),
+    // The organization the customer was created in; memberships say who else manages it.
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    type: text("type", { enum: ["PERSON", "ORGANIZATION"] }).notNull(),
+    status: text("status", { enum: ["NEW", "ACTIVE", "DEACTIVATED", "ARCHIVED"] }).notNull(),
+    displayName: text("display_name").notNull(),
+    nickname: text("nickname"),
+    email: text("email"),
+    phone: text("phone"),
+    categorization: text("categorization"),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
+    externalReference: text("external_reference"),
+    riskLevel: text("risk_level", { enum: ["LOW", "MEDIUM", "HIGH"] }),
+    manager: text("manager"),
+    // Lower-cased haystack for `search`: names, email, phone, company names, external reference.
+    searchText: text("search_text").notNull(),
+    verificationStatus: text("verification_status", {
+      enum: ["UNVERIFIED", "PENDING", "VERIFIED", "REJECTED"],
+    }).notNull(),
+    verificationLevel: integer("verification_level").notNull(),
+    verificationUrl: text("verification_url"),
+    verificationUpdatedAt: text("verification_updated_at"),
+    version: integer("version").notNull(),
+    createdAt: text("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdVia: text("created_via").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    updatedBy: text("updated_by").notNull(),
+    updatedVia: text("updated_via").notNull(),
+    archivedAt: text("archived_at"),
+    archivedBy: text("archived_by"),
+    archivedVia: text("archived_via"),
+    deactivatedAt: text("deactivated_at"),
+    deactivationReason: text("deactivation_reason"),
+    erasedAt: text("erased_at"),
+  },
+  (t) => [
+    uniqueIndex("customers_org_external_ref_uq").on(t.organizationId, t.externalReference),
+    index("customers_created_idx").on(t.createdAt, t.id),
+    index("customers_updated_idx").on(t.updatedAt, t.id),
+    index("customers_email_idx").on(t.email),
+    index("customers_status_idx").on(t.status),
+  ],
+);
+
+export const persons = sqliteTable("persons", {
+  customerId: text("customer_id")
+    .primaryKey()
+    .references(() => customers.id, { onDelete: "cascade" }),
+  fullName: text("full_name").notNull(),
+  gender: text("gender", { enum: ["MALE", "FEMALE", "OTHER", "UNDISCLOSED"] }),
+  dateOfBirth: text("date_of_birth"),
+  placeOfBirth: text("place_of_birth"),
+  nationality: text("nationality"),
+  email: text("email"),
+  passwordHash: text("password_hash"),
+  pinCodeHash: text("pin_code_hash"),
+  twoFactorType: text("two_factor_type", { enum: ["SMS", "EMAIL", "TOTP"] }),
+  twoFactorMasked: text("two_factor_masked"),
+});
+
+export const personNames = sqliteTable(
+  "person_names",
+  {
+    customerId: text("customer_id")
+      .notNull()
+      .references(() => customers.id, { onDelete: "cascade" }),
+    part: text("part", { enum: ["FIRST", "MIDDLE", "LAST"] }).notNull(),
+    name: text("name").notNull(),
+    order: integer("order"),
+    abbreviation: text("abbreviation"),
+    language: text("language"),
+    native: text("native"),
+    prefix: text("prefix"),
+    suffix: text("suffix"),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.part] })],
+);
+
+export const telephoneNumbers = sqliteTable(
+  "telephone_numbers",
+  {
+    customerId: text("customer_id")
+      .notNull()
+      .references(() => customers.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    phoneType: text("phone_type", { enum: ["MOBILE", "FIXED", "FAX", "VOIP"] }).notNull(),
+    number: text("number").notNull(),
+    country: text("country"),
+    operator: text("operator"),
+    encoding: text("encoding"),
+    purpose: text("purpose"),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.position] })],
+);
+
+export const secretQuestions = sqliteTable(
+  "secret_questions",
+  {
+    customerId: text("customer_id")
+      .notNull()
+      .references(() => customers.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    question: text("question").notNull(),
+    answerHash: text("answer_hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.position] })],
+);
+
+export const companies = sqliteTable("companies", {
+  customerId: text("customer_id")
+    .primaryKey()
+    .references(() => customers.id, { onDelete: "cascade" }),
+  legalName: text("legal_name").notNull(),
+  shortName: text("short_name"),
+  registrationNumber: text("registration_number"),
+  countryCode: text("country_code"),
+});
+
+export const customerAddresses = sqliteTable(
+  "customer_addresses",
+  {
+    id: text("id").primaryKey(),
+    customerId: text("customer_id")
+      .notNull()
+      .references(() => customers.id, { onDelete: "cascade" }),
+    purpose: text("purpose").notNull(),
+    isPrimary: integer("is_primary", { mode: "boolean" }).notNull(),
+    country: text("country").notNull(),
+    area: text("area"),
+    zipCode: text("zip_code"),
+    city: text("city"),
+    street: text("street"),
+    streetNumber: text("street_number", { mode: "json" }).$type<string[]>().notNull(),
+    building: text("building"),
+    apartment: text("apartment"),
+    entrance: text("entrance"),
+    floor: text("floor"),
+    doorNumber: text("door_number"),
+    latitude: real("latitude"),
+    longitude: real("longitude"),
+    altitude: real("altitude"),
+    altWord1: text("alt_word1"),
+    altWord2: text("alt_word2"),
+    altWord3: text("alt_word3"),
+    relatedTo: text("related_to", { mode: "json" }).$type<RelatedAddressRow[]>().notNull(),
+    additionalData: text("additional_data", { mode: "json" }).$type<NamedValueRow[]>().notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    index("customer_addresses_customer_idx").on(t.customerId),
+    index("customer_addresses_country_idx").on(t.country),
+  ],
+);
+
+export const documents = sqliteTable(
+  "documents",
+  {
+    id: text("id").primaryKey(),
+    customerId: text("customer_id")
+      .notNull()
+      .references(() => customers.id, { onDelete: "cascade" }),
+    purpose: text("purpose", { enum: ["KYC", "KYB", "PROOF_OF_ADDRESS", "OTHER"] }).notNull(),
+    documentType: text("document_type").notNull(),
+    name: text("name").notNull(),
+    location: text("location"),
+    status: text("status", {
+      enum: ["PENDING", "UNDER_VERIFICATION", "VERIFIED", "REJECTED", "EXPIRED"],
+    }).notNull(),
+    verificationResponse: text("verification_response"),
+    metadata: text("metadata", { mode: "json" }).$type<NamedValueRow[]>().notNull(),
+    expiresAt: text("expires_at"),
+    createdAt: text("created_at").notNull(),
+    reviewedAt: text("reviewed_at"),
+  },
+  (t) => [index("documents_customer_idx").on(t.customerId, t.id)],
+);
+
+export const notificationPreferences = sqliteTable(
+  "notification_preferences",
+  {
+    customerId: text("customer_id")
+      .notNull()
+      .references(() => customers.id, { onDelete: "cascade" }),
+    notificationType: text("notification_type").notNull(),
+    channel: text("channel").notNull(),
+    isEnabled: integer("is_enabled", { mode: "boolean" }).notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.notificationType, t.channel] })],
+);
+
+export const memberships = sqliteTable(
+  "memberships",
+  {
+    customerId: text("customer_id")
+      .notNull()
+      .references(() => customers.id, { onDelete: "cascade" }),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    managementMode: integer("management_mode", { mode: "boolean" }).notNull(),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
+    onboardedAt: text("onboarded_at").notNull(),
+    active: integer("active", { mode: "boolean" }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.organizationId] }),
+    index("memberships_org_idx").on(t.organizationId, t.customerId),
+  ],
+);
+
+export const wallets = sqliteTable(
+  "wallets",
+  {
+    customerId: text("customer_id")
+      .notNull()
+      .references(() => customers.id, { onDelete: "cascade" }),
+    address: text("address").notNull(),
+    chain: text("chain").notNull(),
+    verifiedAt: text("verified_at"),
+    active: integer("active", { mode: "boolean" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.chain, t.address] })],
+);
+
+// The customer event log. `seq` orders events in commit order (SQLite serialises writers);
+// `id` is the public, time-sortable event id.
+export const customerEvents = sqliteTable(
+  "customer_events",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    type: text("type").notNull(),
+    customerId: text("customer_id").notNull(),
+    organizationId: text("organization_id").notNull(),
+    changedFields: text("changed_fields", { mode: "json" }).$type<string[]>().notNull(),
+    actor: text("actor").notNull(),
+    via: text("via").notNull(),
+    occurredAt: text("occurred_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("customer_events_id_uq").on(t.id),
+    index("customer_events_customer_idx").on(t.customerId, t.seq),
+  ],
+);
+
+export type OrganizationRow = typeof organizations.$inferSelect;
+export type CustomerRow = typeof customers.$inferSelect;
+export type PersonRow = typeof persons.$inferSelect;
+export type PersonNameRow = typeof personNames.$inferSelect;
+export type TelephoneNumberRow = typeof telephoneNumbers.$inferSelect;
+export type SecretQuestionRow = typeof secretQuestions.$inferSelect;
+export type CompanyRow = typeof companies.$inferSelect;
+export type CustomerAddressRow = typeof customerAddresses.$inferSelect;
+export type DocumentRow = typeof documents.$inferSelect;
+export type NotificationPreferenceRow = typeof notificationPreferences.$inferSelect;
+export type MembershipRow = typeof memberships.$inferSelect;
+export type WalletRow = typeof wallets.$inferSelect;
+export type CustomerEventRow = typeof customerEvents.$inferSelect;

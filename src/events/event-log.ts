@@ -1,0 +1,28 @@
+// The customer event log: events are written in the same transaction as the change they
+// describe, and published only after that transaction commits.
+import { customerEvents, type CustomerEventRow } from "../db/schema";
+import type { Db } from "../db/client";
+import { newId } from "../lib/ids";
+import { now } from "../lib/clock";
+import type { CustomerEventType } from "../types/enums";
+import type { Actor } from "../services/actor";
+import { Topic, type EventBus } from "./pubsub";
+
+export interface NewEvent {
+  type: CustomerEventType;
+  customerId: string;
+  organizationId: string;
+  changedFields: string[];
+}
+
+export async function recordEvent(tx: Db, actor: Actor, event: NewEvent): Promise<CustomerEventRow> {
+  const [row] = await tx
+    .insert(customerEvents)
+    .values({ id: newId("event"), ...event, actor: actor.name, via: actor.via, occurredAt: now() })
+    .returning();
+  return row;
+}
+
+export function publishEvents(bus: EventBus, events: CustomerEventRow[]): void {
+  for (const event of events) bus.publish(Topic.CustomerEvent, event);
+}

@@ -1,0 +1,366 @@
+// One set of DataLoaders per request (and per subscription event): every relation of a list
+// of rows is fetched with one statement, whatever the page size.
+import DataLoader from "dataloader";
+import { and, asc, getTableColumns, inArray, isNull, lte, sql, type SQL } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Db } from "../db/client";
+import {
+  companies,
+  customerAddresses,
+  customerEvents,
+  customers,
+  documents,
+  memberships,
+  notificationPreferences,
+  organizations,
+  personNames,
+  persons,
+  secretQuestions,
+  telephoneNumbers,
+  wallets,
+  type CompanyRow,
+  type CustomerAddressRow,
+  type CustomerEventRow,
+  type CustomerRow,
+  type DocumentRow,
+  type MembershipRow,
+  type NotificationPreferenceRow,
+  type OrganizationRow,
+  type PersonNameRow,
+  type PersonRow,
+  type SecretQuestionRow,
+  type TelephoneNumberRow,
+  type WalletRow,
+} from "../db/schema";
+import type { ConnectionResult } from "../types/common.types";
+import { keyset, pageRequest, toConnection, type CursorKey, type PageArgs } from "../services/pagination";
+
+/** The person profile as the graph shows it; phones and questions come from their own loaders. */
+export interface PersonView {
+  customerId: string;
+  firstName: PersonNameRow;
+  middleName: PersonNameRow | null;
+  lastName: PersonNameRow | null;
+  fullName: string;
+  gender: PersonRow["gender"];
+  dateOfBirth: string | null;
+  placeOfBirth: string | null;
+  nationality: string | null;
+  email: string | null;
+  hasPassword: boolean;
+  hasPinCode: boolean;
+  twoFactor: { targetType: NonNullable<PersonRow["twoFactorType"]>; maskedTarget: string } | null;
+}
+
+/** A customer address shaped as the graph shows it. */
+export function toCustomerAddress(row: CustomerAddressRow) {
+  return {
+    id: row.id,
+    customerId: row.customerId,
+    purpose: row.purpose,
+    isPrimary: row.isPrimary,
+    address: {
+      country: row.country,
+      area: row.area,
+      zipCode: row.zipCode,
+      city: row.city,
+      street: row.street,
+      streetNumber: row.streetNumber,
+      building: row.building,
+      apartment: row.apartment,
+      entrance: row.entrance,
+      floor: row.floor,
+      doorNumber: row.doorNumber,
+      geoPosition:
+        row.latitude !== null && row.longitude !== null
+          ? { latitude: row.latitude, longitude: row.longitude, altitude: row.altitude }
+          : null,
+      alternative:
+        row.altWord1 && row.altWord2 && row.altWord3
+          ? { word1: row.altWord1, word2: row.altWord2, word3: row.altWord3 }
+          : null,
+      relatedTo: row.relatedTo,
+      additionalData: row.additionalData,
+    },
+  };
+}
+export type CustomerAddressView = ReturnType<typeof toCustomerAddress>;
+
+function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): (V | null)[] {
+  const map = new Map<K, V>();
+  for (const row of rows) map.set(keyOf(row), row);
+  return keys.map((k) => map.get(k) ?? null);
+}
+
+function grouped<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[][] {
+  const map = new Map<K, V[]>();
+  for (const row of rows) {
+    const list = map.get(keyOf(row));
+    if (list) list.push(row);
+    else map.set(keyOf(row), [row]);
+  }
+  return keys.map((k) => map.get(k) ?? []);
+}
+
+interface ChildPageKey<A> {
+  parentId: string;
+  args: A;
+}
+
+/**
+ * Loaders for a per-parent connection (a customer's documents or events): all parents that
+ * ask with the same arguments are paged in one statement with a window function.
+ */
+function childConnection<Row extends Record<string, unknown>, A extends PageArgs>(db: Db, spec: {
+  ordering: string;
+  table: SQLiteTable;
+  parent: SQLiteColumn;
+  key: SQLiteColumn;
+  keyOf: (row: Row) => CursorKey;
+  filter: (args: A) => SQL[];
+}) {
+  const filterOnly = (args: A) => {
+    const { first, after, last, before, ...rest } = args;
+    void first; void after; void last; void before;
+    return rest;
+  };
+
+  const count = new DataLoader<ChildPageKey<A>, number, string>(
+    async (keys) => {
+      const groups = new Map<string, ChildPageKey<A>[]>();
+      for (const k of keys) {
+        const g = JSON.stringify(filterOnly(k.args));
+        groups.set(g, [...(groups.get(g) ?? []), k]);
+      }
+      const counts = new Map<string, number>();
+      for (const [g, members] of groups) {
+        const parentIds = [...new Set(members.map((m) => m.parentId))];
+        const rows = await db
+          .select({ parentId: sql<string>`${spec.parent}`, count: sql<number>`count(*)` })
+          .from(spec.table)
+          .where(and(inArray(spec.parent, parentIds), ...spec.filter(members[0].args)))
+          .groupBy(spec.parent)
+          .all();
+        for (const r of rows) counts.set(`${g}|${r.parentId}`, r.count);
+      }
+      return keys.map((k) => counts.get(`${JSON.stringify(filterOnly(k.args))}|${k.parentId}`) ?? 0);
+    },
+    { cacheKeyFn: (k) => JSON.stringify([k.parentId, filterOnly(k.args)]) },
+  );
+
+  const page = new DataLoader<ChildPageKey<A>, ConnectionResult<Row>, string>(
+    async (keys) => {
+      const groups = new Map<string, ChildPageKey<A>[]>();
+      for (const k of keys) {
+        const g = JSON.stringify(k.args);
+        groups.set(g, [...(groups.get(g) ?? []), k]);
+      }
+      const results = new Map<string, ConnectionResult<Row>>();
+      for (const [g, members] of groups) {
+        const args = members[0].args;
+        const request = pageRequest(args, spec.ordering, 1);
+        const window = keyset(request, [sql`${spec.key}`], false);
+        const parentIds = [...new Set(members.map((m) => m.parentId))];
+        const ranked = db
+          .select({
+            ...getTableColumns(spec.table),
+            rn: sql<number>`row_number() over (partition by ${spec.parent} order by ${sql.join(window.orderBy, sql`, `)})`.as("rn"),
+          })
+          .from(spec.table)
+          .where(and(inArray(spec.parent, parentIds), ...spec.filter(args), ...window.where))
+          .as("ranked");
+        const rows = (await db
+          .select()
+          .from(ranked)
+          .where(lte(ranked.rn, request.limit + 1))
+          .orderBy(asc(ranked.rn))
+          .all()) as unknown as (Row & { rn: number })[];
+        const parentKey = spec.parent.name;
+        const byParent = grouped(parentIds, rows, (r) => {
+          const column = Object.entries(getTableColumns(spec.table)).find(([, c]) => c.name === parentKey)![0];
+          return r[column] as string;
+        });
+        parentIds.forEach((parentId, i) => {
+          const list = byParent[i].map(({ rn, ...row }) => {
+            void rn;
+            return row as unknown as Row;
+          });
+          results.set(`${g}|${parentId}`, toConnection(list, request, spec.keyOf, () => count.load({ parentId, args })));
+        });
+      }
+      return keys.map((k) => results.get(`${JSON.stringify(k.args)}|${k.parentId}`)!);
+    },
+    { cacheKeyFn: (k) => JSON.stringify([k.parentId, k.args]) },
+  );
+
+  return page;
+}
+
+export interface DocumentPageArgs extends PageArgs {
+  status?: DocumentRow["status"] | null;
+}
+export interface EventPageArgs extends PageArgs {
+  types?: string[] | null;
+}
+
+export function createLoaders(db: Db) {
+  const personNamesLoader = new DataLoader<string, PersonNameRow[]>(async (ids) =>
+    grouped(ids, await db.select().from(personNames).where(inArray(personNames.customerId, [...ids])).all(), (r) => r.customerId),
+  );
+
+  return {
+    customer: new DataLoader<string, CustomerRow | null>(async (ids) =>
+      byKey(
+        ids,
+        await db.select().from(customers).where(and(inArray(customers.id, [...ids]), isNull(customers.erasedAt))).all(),
+        (r) => r.id,
+      ),
+    ),
+
+    organization: new DataLoader<string, OrganizationRow | null>(async (ids) =>
+      byKey(ids, await db.select().from(organizations).where(inArray(organizations.id, [...ids])).all(), (r) => r.id),
+    ),
+
+    person: new DataLoader<string, PersonView | null>(async (ids) => {
+      const [rows, names] = await Promise.all([
+        db.select().from(persons).where(inArray(persons.customerId, [...ids])).all(),
+        personNamesLoader.loadMany(ids),
+      ]);
+      const profiles = byKey(ids, rows, (r) => r.customerId);
+      return profiles.map((p, i) => {
+        const parts = names[i];
+        if (!p || parts instanceof Error) return null;
+        const part = (name: PersonNameRow["part"]) => parts.find((n) => n.part === name) ?? null;
+        const firstName = part("FIRST");
+        if (!firstName) return null;
+        return {
+          customerId: p.customerId,
+          firstName,
+          middleName: part("MIDDLE"),
+          lastName: part("LAST"),
+          fullName: p.fullName,
+          gender: p.gender,
+          dateOfBirth: p.dateOfBirth,
+          placeOfBirth: p.placeOfBirth,
+          nationality: p.nationality,
+          email: p.email,
+          hasPassword: p.passwordHash !== null,
+          hasPinCode: p.pinCodeHash !== null,
+          twoFactor:
+            p.twoFactorType && p.twoFactorMasked ? { targetType: p.twoFactorType, maskedTarget: p.twoFactorMasked } : null,
+        };
+      });
+    }),
+
+    telephoneNumbers: new DataLoader<string, TelephoneNumberRow[]>(async (ids) =>
+      grouped(
+        ids,
+        await db
+          .select()
+          .from(telephoneNumbers)
+          .where(inArray(telephoneNumbers.customerId, [...ids]))
+          .orderBy(asc(telephoneNumbers.position))
+          .all(),
+        (r) => r.customerId,
+      ),
+    ),
+
+    secretQuestions: new DataLoader<string, Pick<SecretQuestionRow, "customerId" | "question">[]>(async (ids) =>
+      grouped(
+        ids,
+        await db
+          .select({ customerId: secretQuestions.customerId, question: secretQuestions.question })
+          .from(secretQuestions)
+          .where(inArray(secretQuestions.customerId, [...ids]))
+          .orderBy(asc(secretQuestions.position))
+          .all(),
+        (r) => r.customerId,
+      ),
+    ),
+
+    company: new DataLoader<string, CompanyRow | null>(async (ids) =>
+      byKey(ids, await db.select().from(companies).where(inArray(companies.customerId, [...ids])).all(), (r) => r.customerId),
+    ),
+
+    addresses: new DataLoader<string, CustomerAddressView[]>(async (ids) =>
+      grouped(
+        ids,
+        (
+          await db
+            .select()
+            .from(customerAddresses)
+            .where(inArray(customerAddresses.customerId, [...ids]))
+            .orderBy(asc(customerAddresses.id))
+            .all()
+        ).map(toCustomerAddress),
+        (r) => r.customerId,
+      ),
+    ),
+
+    address: new DataLoader<string, CustomerAddressView | null>(async (ids) =>
+      byKey(
+        ids,
+        (await db.select().from(customerAddresses).where(inArray(customerAddresses.id, [...ids])).all()).map(toCustomerAddress),
+        (r) => r.id,
+      ),
+    ),
+
+    document: new DataLoader<string, DocumentRow | null>(async (ids) =>
+      byKey(ids, await db.select().from(documents).where(inArray(documents.id, [...ids])).all(), (r) => r.id),
+    ),
+
+    event: new DataLoader<string, CustomerEventRow | null>(async (ids) =>
+      byKey(ids, await db.select().from(customerEvents).where(inArray(customerEvents.id, [...ids])).all(), (r) => r.id),
+    ),
+
+    notificationPreferences: new DataLoader<string, NotificationPreferenceRow[]>(async (ids) =>
+      grouped(
+        ids,
+        await db
+          .select()
+          .from(notificationPreferences)
+          .where(inArray(notificationPreferences.customerId, [...ids]))
+          .orderBy(asc(notificationPreferences.notificationType), asc(notificationPreferences.channel))
+          .all(),
+        (r) => r.customerId,
+      ),
+    ),
+
+    memberships: new DataLoader<string, MembershipRow[]>(async (ids) =>
+      grouped(
+        ids,
+        await db
+          .select()
+          .from(memberships)
+          .where(inArray(memberships.customerId, [...ids]))
+          .orderBy(asc(memberships.onboardedAt))
+          .all(),
+        (r) => r.customerId,
+      ),
+    ),
+
+    wallets: new DataLoader<string, WalletRow[]>(async (ids) =>
+      grouped(ids, await db.select().from(wallets).where(inArray(wallets.customerId, [...ids])).all(), (r) => r.customerId),
+    ),
+
+    documents: childConnection<DocumentRow, DocumentPageArgs>(db, {
+      ordering: "id",
+      table: documents,
+      parent: documents.customerId,
+      key: documents.id,
+      keyOf: (row) => [row.id],
+      filter: (args) => (args.status ? [sql`${documents.status} = ${args.status}`] : []),
+    }),
+
+    events: childConnection<CustomerEventRow, EventPageArgs>(db, {
+      ordering: "seq",
+      table: customerEvents,
+      parent: customerEvents.customerId,
+      key: customerEvents.seq,
+      keyOf: (row) => [row.seq],
+      filter: (args) => (args.types?.length ? [inArray(customerEvents.type, args.types)] : []),
+    }),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,43 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from "type-graphql";
+import type { CustomerEventRow, CustomerRow } from "../db/schema";
+import { customerEventStream } from "../events/stream";
+import { createLoaders } from "../loaders";
+import { CustomerEventsSubscriptionArgs } from "../types/args";
+import { Customer } from "../types/customer.type";
+import { CustomerEvent } from "../types/event.type";
+import type { Context } from "./context";
+
+/** Customer state after each of its events, read afresh every time. */
+async function* customerStates(ctx: Context, id: string): AsyncGenerator<CustomerRow> {
+  for await (const event of customerEventStream(ctx.db.read, ctx.bus, { customerId: id })) {
+    const customer = await createLoaders(ctx.db.read).customer.load(event.customerId);
+    if (customer) yield customer;
+  }
+}
+
+@Resolver(() => CustomerEvent)
+export class EventResolver {
+  @FieldResolver(() => Customer, { nullable: true, description: "The customer's current state; null once erased." })
+  customer(@Root() event: CustomerEventRow, @Ctx() ctx: Context) {
+    return ctx.loaders.customer.load(event.customerId);
+  }
+
+  @Subscription(() => CustomerEvent, {
+    description: "Customer events as they happen, filtered. With `after`, first replays the events since that event id, then continues live with no gap and no duplicate.",
+    subscribe: ({ args, context }) => customerEventStream((context as Context).db.read, (context as Context).bus, args),
+  })
+  customerEvents(@Root() event: CustomerEventRow, @Args(() => CustomerEventsSubscriptionArgs) _args: CustomerEventsSubscriptionArgs, @Ctx() ctx: Context): CustomerEventRow {
+    // The subscription's context lives as long as it does: each event reads through fresh loaders.
+    ctx.loaders = createLoaders(ctx.db.read);
+    return event;
+  }
+
+  @Subscription(() => Customer, {
+    description: "The customer's state each time it changes.",
+    subscribe: ({ args, context }) => customerStates(context as Context, args.id as string),
+  })
+  customerUpdated(@Root() customer: CustomerRow, @Arg("id", () => ID, { description: "The customer to watch." }) _id: string, @Ctx() ctx: Context): CustomerRow {
+    ctx.loaders = createLoaders(ctx.db.read);
+    return customer;
+  }
+}

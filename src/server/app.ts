@@ -1,0 +1,37 @@
+// Wires the application together; used by the entry point and by the tests.
+import type { Config } from "../config";
+import { openDatabase, type Database } from "../db/client";
+import { createEventBus } from "../events/pubsub";
+import { createLogger, type Logger } from "../lib/logger";
+import { buildCustomerSchema } from "../schema";
+import { createServices, type Services } from "../services";
+import { seedDemo } from "../services/seed";
+import { startServer } from "./http";
+
+export interface App {
+  url: string;
+  db: Database;
+  services: Services;
+  logger: Logger;
+  seeded: boolean;
+  close(): Promise<void>;
+}
+
+export async function startApp(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<App> {
+  const db = openDatabase(config.DATABASE_URL);
+  const bus = createEventBus();
+  const services = createServices(db, bus);
+  const seeded = config.SEED_DEMO ? await seedDemo(db, services) : false;
+  const server = await startServer({ config, schema: buildCustomerSchema(), deps: { db, bus, services }, logger });
+  return {
+    url: server.url,
+    db,
+    services,
+    logger,
+    seeded,
+    async close() {
+      await server.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// The one error map: domain errors to GraphQL errors with extensions.code. Anything unexpected is
+// logged here and reaches the client as INTERNAL_SERVER_ERROR, with no stack, SQL or message.
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { unwrapResolverError } from "@apollo/server/errors";
+import { AppError } from "../services/errors";
+import type { Logger } from "../lib/logger";
+
+// Codes graphql-js and Apollo give to problems with the request itself; safe to show.
+const REQUEST_ERROR_CODES = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_USER_INPUT",
+  "BAD_REQUEST",
+  "OPERATION_RESOLUTION_FAILURE",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+]);
+
+export function createErrorFormatter(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const where = { locations: formatted.locations, path: formatted.path };
+    if (original instanceof AppError) {
+      return { message: original.message, ...where, extensions: { code: original.code, ...original.details } };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === "string" && REQUEST_ERROR_CODES.has(code) && original instanceof GraphQLError) {
+      return { message: formatted.message, ...where, extensions: { code } };
+    }
+    logger.error({ err: original, path: formatted.path }, "unexpected error");
+    return { message: "Internal server error", ...where, extensions: { code: "INTERNAL_SERVER_ERROR" } };
+  };
+}

@@ -1,0 +1,112 @@
+// Transport: Apollo Server on express for HTTP (POST and GET /graphql), graphql-ws on the same
+// path for subscriptions, and the health endpoint.
+import http from "node:http";
+import express from "express";
+import { ApolloServer } from "@apollo/server";
+import { expressMiddleware } from "@as-integrations/express5";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import { WebSocketServer } from "ws";
+import { useServer } from "graphql-ws/use/ws";
+import type { GraphQLSchema } from "graphql";
+import { statementScope } from "../db/client";
+import type { Context } from "../resolvers/context";
+import type { Logger } from "../lib/logger";
+import type { Config } from "../config";
+import { createErrorFormatter } from "./errors";
+import { createContextFactory, type AppDeps } from "./context";
+
+export interface RunningServer {
+  httpServer: http.Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(options: {
+  config: Config;
+  schema: GraphQLSchema;
+  deps: AppDeps;
+  logger: Logger;
+}): Promise<RunningServer> {
+  const { config, schema, deps, logger } = options;
+  const app = express();
+  app.disable("x-powered-by");
+  const httpServer = http.createServer(app);
+  const contextFor = createContextFactory(deps);
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
+  const wsCleanup = useServer<Record<string, unknown>, { context?: Context }>(
+    {
+      schema,
+      // One context per subscription; its resolvers take fresh loaders for every event.
+      context: async (ctx) => (ctx.extra.context ??= await contextFor()),
+    },
+    wsServer,
+  );
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    formatError: createErrorFormatter(logger),
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Apollo's cache-control plugin wraps every resolver; this API sets no cache hints.
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
+      {
+        // Reports how many SQL statements the request ran, so that N+1 regressions show from outside.
+        async requestDidStart() {
+          return {
+            async willSendResponse({ response }) {
+              const scope = statementScope.getStore();
+              if (scope && !config.production && response.body.kind === "single") {
+                response.body.singleResult.extensions = {
+                  ...response.body.singleResult.extensions,
+                  sqlStatements: scope.sqlStatements,
+                };
+              }
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.use(
+    "/graphql",
+    (_req, _res, next) => statementScope.run({ sqlStatements: 0 }, next),
+    express.json({ limit: "1mb" }),
+    expressMiddleware(apollo, { context: () => contextFor() }),
+  );
+
+  await new Promise<void>((resolve) => {
+    if (config.HOST) httpServer.listen(config.PORT, config.HOST, resolve);
+    else httpServer.listen(config.PORT, resolve);
+  });
+  const address = httpServer.address();
+  const port = typeof address === "object" && address ? address.port : config.PORT;
+  const url = `http://${config.HOST && config.HOST !== "0.0.0.0" && config.HOST !== "::" ? config.HOST : "localhost"}:${port}/graphql`;
+
+  return {
+    httpServer,
+    url,
+    async close() {
+      await apollo.stop();
+    },
+  };
+}

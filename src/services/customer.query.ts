@@ -1,0 +1,149 @@
+// Customer reads: the filtered, ordered, keyset-paginated list behind `customers`,
+// `Organization.customers` and their totals.
+import { and, eq, gte, inArray, isNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { containsText, jsonArrayHasAny } from "../db/dialect";
+import { companies, customerAddresses, customers, memberships, type CustomerRow } from "../db/schema";
+import type { ConnectionResult } from "../types/common.types";
+import type { CustomerOrderField, CustomerStatus, CustomerType, OrderDirection, RiskLevel, VerificationStatus } from "../types/enums";
+import { keyset, pageRequest, toConnection, type PageArgs } from "./pagination";
+
+export interface CustomerFilterData {
+  ids?: string[] | null;
+  email?: string | null;
+  name?: string | null;
+  nickname?: string | null;
+  types?: CustomerType[] | null;
+  statuses?: CustomerStatus[] | null;
+  tags?: string[] | null;
+  countryCodes?: string[] | null;
+  city?: string | null;
+  managers?: string[] | null;
+  riskLevels?: RiskLevel[] | null;
+  verificationStatuses?: VerificationStatus[] | null;
+  companyName?: string | null;
+  organizationId?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+  updatedAfter?: Date | null;
+  updatedBefore?: Date | null;
+  includeArchived?: boolean | null;
+}
+
+export interface CustomerListArgs extends PageArgs {
+  filter?: CustomerFilterData | null;
+  orderBy?: { field: CustomerOrderField; direction: OrderDirection } | null;
+  search?: string | null;
+}
+
+const SORT_KEYS: Record<CustomerOrderField, SQL> = {
+  CREATED_AT: sql`${customers.createdAt}`,
+  UPDATED_AT: sql`${customers.updatedAt}`,
+  DISPLAY_NAME: sql`lower(${customers.displayName})`,
+  EMAIL: sql`coalesce(${customers.email}, '')`,
+};
+
+const has = <T>(list: T[] | null | undefined): list is T[] => Array.isArray(list) && list.length > 0;
+
+function filterConditions(filter: CustomerFilterData, search: string | null | undefined): SQL[] {
+  const where: (SQL | undefined)[] = [isNull(customers.erasedAt)];
+  if (has(filter.ids)) where.push(inArray(customers.id, filter.ids));
+  if (filter.email) where.push(eq(customers.email, filter.email.trim().toLowerCase()));
+  if (filter.name) where.push(containsText(customers.displayName, filter.name));
+  if (filter.nickname) where.push(containsText(customers.nickname, filter.nickname));
+  if (has(filter.types)) where.push(inArray(customers.type, filter.types));
+  if (has(filter.statuses)) where.push(inArray(customers.status, filter.statuses));
+  if (!filter.includeArchived && !filter.statuses?.includes("ARCHIVED")) where.push(ne(customers.status, "ARCHIVED"));
+  if (has(filter.tags)) where.push(jsonArrayHasAny(customers.tags, filter.tags));
+  if (has(filter.managers)) where.push(inArray(customers.manager, filter.managers));
+  if (has(filter.riskLevels)) where.push(inArray(customers.riskLevel, filter.riskLevels));
+  if (has(filter.verificationStatuses)) where.push(inArray(customers.verificationStatus, filter.verificationStatuses));
+  if (has(filter.countryCodes)) {
+    where.push(
+      or(
+        sql`exists (select 1 from ${customerAddresses} where ${customerAddresses.customerId} = ${customers.id} and ${inArray(customerAddresses.country, filter.countryCodes)})`,
+        sql`exists (select 1 from ${companies} where ${companies.customerId} = ${customers.id} and ${inArray(companies.countryCode, filter.countryCodes)})`,
+      ),
+    );
+  }
+  if (filter.city) {
+    where.push(
+      sql`exists (select 1 from ${customerAddresses} where ${customerAddresses.customerId} = ${customers.id} and ${containsText(customerAddresses.city, filter.city)})`,
+    );
+  }
+  if (filter.companyName) {
+    where.push(
+      sql`exists (select 1 from ${companies} where ${companies.customerId} = ${customers.id} and (${containsText(companies.legalName, filter.companyName)} or ${containsText(companies.shortName, filter.companyName)}))`,
+    );
+  }
+  if (filter.organizationId) {
+    where.push(
+      sql`exists (select 1 from ${memberships} where ${memberships.customerId} = ${customers.id} and ${memberships.organizationId} = ${filter.organizationId} and ${memberships.active} = 1)`,
+    );
+  }
+  if (filter.createdAfter) where.push(gte(customers.createdAt, filter.createdAfter.toISOString()));
+  if (filter.createdBefore) where.push(lt(customers.createdAt, filter.createdBefore.toISOString()));
+  if (filter.updatedAfter) where.push(gte(customers.updatedAt, filter.updatedAfter.toISOString()));
+  if (filter.updatedBefore) where.push(lt(customers.updatedAt, filter.updatedBefore.toISOString()));
+  const term = search?.trim();
+  if (term) {
+    const phoneDigits = term.replace(/[\s()+\-.]/g, "");
+    where.push(
+      /^\d{4,}$/.test(phoneDigits) && phoneDigits !== term
+        ? or(containsText(customers.searchText, term), containsText(customers.searchText, phoneDigits))
+        : containsText(customers.searchText, term),
+    );
+  }
+  return where.filter((c): c is SQL => c !== undefined);
+}
+
+export async function listCustomers(db: Db, args: CustomerListArgs): Promise<ConnectionResult<CustomerRow>> {
+  const field = args.orderBy?.field ?? "CREATED_AT";
+  const descending = args.orderBy?.direction === "DESC";
+  const request = pageRequest(args, `${field}:${descending ? "DESC" : "ASC"}`, 2);
+  const conditions = filterConditions(args.filter ?? {}, args.search);
+  const sortKey = SORT_KEYS[field];
+  const page = keyset(request, [sortKey, sql`${customers.id}`], descending);
+  const rows = await db
+    .select({ customer: customers, sortKey: sql<string>`${sortKey}` })
+    .from(customers)
+    .where(and(...conditions, ...page.where))
+    .orderBy(...page.orderBy)
+    .limit(request.limit + 1)
+    .all();
+  const connection = toConnection(rows, request, (r) => [r.sortKey, r.customer.id], async () => {
+    const [{ count }] = await db
+      .select({ count: sql<number>`count(*)` })
+      .from(customers)
+      .where(and(...conditions))
+      .all();
+    return count;
+  });
+  return {
+    ...connection,
+    edges: connection.edges.map((e) => ({ cursor: e.cursor, node: e.node.customer })),
+    nodes: connection.nodes.map((n) => n.customer),
+  };
+}
+
+/** The customer an organization knows by `reference`; with no organization, the oldest match. */
+export async function findByExternalReference(
+  db: Db,
+  reference: string,
+  organizationId: string | null,
+): Promise<CustomerRow | null> {
+  const row = await db
+    .select()
+    .from(customers)
+    .where(
+      and(
+        eq(customers.externalReference, reference.trim()),
+        organizationId ? eq(customers.organizationId, organizationId) : undefined,
+        isNull(customers.erasedAt),
+      ),
+    )
+    .orderBy(customers.id)
+    .limit(1)
+    .get();
+  return row ?? null;
+}

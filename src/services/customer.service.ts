@@ -1,0 +1,675 @@
+// Customer writes: every method validates its input, runs one transaction that also records the
+// customer event, and publishes the event after commit. Expected failures throw UserErrors, which
+// roll the transaction back.
+import { and, asc, eq, ne, sql } from "drizzle-orm";
+import type { Database, Db } from "../db/client";
+import {
+  companies,
+  customerAddresses,
+  customers,
+  documents,
+  memberships,
+  notificationPreferences,
+  personNames,
+  persons,
+  secretQuestions,
+  telephoneNumbers,
+  type CompanyRow,
+  type CustomerAddressRow,
+  type CustomerEventRow,
+  type CustomerRow,
+  type DocumentRow,
+  type PersonNameRow,
+  type PersonRow,
+} from "../db/schema";
+import { publishEvents, recordEvent, type NewEvent } from "../events/event-log";
+import type { EventBus } from "../events/pubsub";
+import { now } from "../lib/clock";
+import { newId } from "../lib/ids";
+import { hashSecret, verifySecret } from "../lib/secrets";
+import type { Actor } from "./actor";
+import { UserErrors } from "./errors";
+import type { OrganizationService } from "./organization.service";
+import {
+  createCustomerSchema,
+  customerAddressSchema,
+  documentSchema,
+  notificationPreferences as preferencesSchema,
+  parseInput,
+  updateAddressSchema,
+  updateCustomerSchema,
+  type AddressData,
+  type CompanyData,
+  type CustomerAddressData,
+  type DocumentData,
+  type PersonData,
+} from "./validation";
+
+const MAX_ADDRESSES = 20;
+const MAX_DOCUMENTS = 100;
+const NAME_PARTS = [
+  ["firstName", "FIRST"],
+  ["middleName", "MIDDLE"],
+  ["lastName", "LAST"],
+] as const;
+
+type PersonNameData = PersonData["firstName"];
+
+/** Secrets of a person input, hashed outside the transaction. */
+interface HashedSecrets {
+  passwordHash?: string | null;
+  pinCodeHash?: string | null;
+  secretQuestions?: { question: string; answerHash: string }[] | null;
+}
+
+function normaliseAnswer(answer: string): string {
+  return answer.trim().toLowerCase();
+}
+
+async function hashSecrets(person: PersonData | null | undefined): Promise<HashedSecrets> {
+  if (!person) return {};
+  return {
+    passwordHash: person.password == null ? person.password : await hashSecret(person.password),
+    pinCodeHash: person.pinCode == null ? person.pinCode : await hashSecret(person.pinCode),
+    secretQuestions:
+      person.secretQuestions == null
+        ? person.secretQuestions
+        : await Promise.all(
+            person.secretQuestions.map(async (q) => ({
+              question: q.question,
+              answerHash: await hashSecret(normaliseAnswer(q.answer)),
+            })),
+          ),
+  };
+}
+
+export function fullName(first: string, middle?: string | null, last?: string | null): string {
+  return [first, middle, last].filter(Boolean).join(" ");
+}
+
+function nameRow(customerId: string, part: PersonNameRow["part"], n: PersonNameData): PersonNameRow {
+  return {
+    customerId,
+    part,
+    name: n.name,
+    order: n.order ?? null,
+    abbreviation: n.abbreviation ?? null,
+    language: n.language ?? null,
+    native: n.native ?? null,
+    prefix: n.prefix ?? null,
+    suffix: n.suffix ?? null,
+  };
+}
+
+function addressColumns(a: AddressData) {
+  return {
+    country: a.country,
+    area: a.area ?? null,
+    zipCode: a.zipCode ?? null,
+    city: a.city ?? null,
+    street: a.street ?? null,
+    streetNumber: a.streetNumber ?? [],
+    building: a.building ?? null,
+    apartment: a.apartment ?? null,
+    entrance: a.entrance ?? null,
+    floor: a.floor ?? null,
+    doorNumber: a.doorNumber ?? null,
+    latitude: a.geoPosition?.latitude ?? null,
+    longitude: a.geoPosition?.longitude ?? null,
+    altitude: a.geoPosition?.altitude ?? null,
+    altWord1: a.alternative?.word1 ?? null,
+    altWord2: a.alternative?.word2 ?? null,
+    altWord3: a.alternative?.word3 ?? null,
+    relatedTo: a.relatedTo ?? [],
+    additionalData: a.additionalData ?? [],
+  };
+}
+
+function documentRow(customerId: string, d: DocumentData, at: string): DocumentRow {
+  return {
+    id: newId("document"),
+    customerId,
+    purpose: d.purpose,
+    documentType: d.documentType,
+    name: d.name,
+    location: d.location ?? null,
+    status: "PENDING",
+    verificationResponse: null,
+    metadata: d.metadata ?? [],
+    expiresAt: d.expiresAt ?? null,
+    createdAt: at,
+    reviewedAt: null,
+  };
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function digits(value: string | null | undefined): string | null {
+  return value ? value.replace(/\D/g, "") : null;
+}
+
+/** The lower-cased text `customers(search:)` matches against. */
+export function searchText(parts: {
+  displayName: string;
+  nickname?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  personEmail?: string | null;
+  company?: { legalName: string; shortName?: string | null } | null;
+  externalReference?: string | null;
+}): string {
+  return [
+    parts.displayName,
+    parts.nickname,
+    parts.email,
+    parts.phone,
+    digits(parts.phone),
+    parts.personEmail,
+    parts.company?.legalName,
+    parts.company?.shortName,
+    parts.externalReference,
+  ]
+    .filter(Boolean)
+    .join("\n")
+    .toLowerCase();
+}
+
+export class CustomerService {
+  constructor(
+    private readonly db: Database,
+    private readonly bus: EventBus,
+    private readonly organizations: OrganizationService,
+  ) {}
+
+  /** Runs a change in one transaction and publishes its events once it has committed. */
+  private async change<T>(fn: (tx: Db, events: CustomerEventRow[]) => Promise<T>): Promise<T> {
+    const events: CustomerEventRow[] = [];
+    const result = await this.db.transaction((tx) => fn(tx, events));
+    publishEvents(this.bus, events);
+    return result;
+  }
+
+  private async findCustomer(tx: Db, id: string, field: string[]): Promise<CustomerRow> {
+    const row = await tx.select().from(customers).where(eq(customers.id, id)).get();
+    if (!row || row.erasedAt) throw UserErrors.of("NOT_FOUND", field, `Customer ${id} does not exist.`);
+    return row;
+  }
+
+  private async assertUniqueReference(tx: Db, organizationId: string, reference: string, exceptId?: string) {
+    const clash = await tx
+      .select({ id: customers.id })
+      .from(customers)
+      .where(
+        and(
+          eq(customers.organizationId, organizationId),
+          eq(customers.externalReference, reference),
+          exceptId ? ne(customers.id, exceptId) : undefined,
+        ),
+      )
+      .get();
+    if (clash) {
+      throw UserErrors.of("DUPLICATE", ["externalReference"], `externalReference "${reference}" is already used by ${clash.id}.`);
+    }
+  }
+
+  /** Marks a customer changed: bumps version and audit fields, writes the event. */
+  private async touch(
+    tx: Db,
+    actor: Actor,
+    customer: CustomerRow,
+    event: Omit<NewEvent, "customerId" | "organizationId">,
+    events: CustomerEventRow[],
+    columns: Partial<CustomerRow> = {},
+  ): Promise<void> {
+    await tx
+      .update(customers)
+      .set({ ...columns, version: customer.version + 1, updatedAt: now(), updatedBy: actor.name, updatedVia: actor.via })
+      .where(eq(customers.id, customer.id));
+    events.push(
+      await recordEvent(tx, actor, { ...event, customerId: customer.id, organizationId: customer.organizationId }),
+    );
+  }
+
+  async create(actor: Actor, input: unknown): Promise<CustomerRow> {
+    const data = parseInput(createCustomerSchema, input);
+    const secrets = await hashSecrets(data.person);
+    return this.change(async (tx, events) => {
+      const organizationId = await this.organizations.resolveOwner(tx, actor, data.organizationId);
+      if (data.externalReference) await this.assertUniqueReference(tx, organizationId, data.externalReference);
+
+      const at = now();
+      const id = newId("customer");
+      const person = data.person;
+      const displayName =
+        data.type === "ORGANIZATION" && data.company
+          ? data.company.legalName
+          : fullName(person!.firstName.name, person?.middleName?.name, person?.lastName?.name);
+
+      const [customer] = await tx
+        .insert(customers)
+        .values({
+          id,
+          organizationId,
+          type: data.type,
+          status: "NEW",
+          displayName,
+          nickname: data.nickname ?? null,
+          email: data.email ?? null,
+          phone: data.phone ?? null,
+          categorization: data.categorization ?? null,
+          tags: data.tags ?? [],
+          externalReference: data.externalReference ?? null,
+          riskLevel: data.riskLevel ?? null,
+          manager: data.manager ?? null,
+          searchText: searchText({
+            displayName,
+            nickname: data.nickname,
+            email: data.email,
+            phone: data.phone,
+            personEmail: person?.email,
+            company: data.company,
+            externalReference: data.externalReference,
+          }),
+          verificationStatus: "UNVERIFIED",
+          verificationLevel: 0,
+          version: 1,
+          createdAt: at,
+          createdBy: actor.name,
+          createdVia: actor.via,
+          updatedAt: at,
+          updatedBy: actor.name,
+          updatedVia: actor.via,
+        })
+        .returning();
+
+      if (person) await this.writePerson(tx, id, person, secrets, null);
+      if (data.company) await this.writeCompany(tx, id, data.company);
+
+      const addresses = data.addresses ?? [];
+      const primaryIndex = Math.max(0, addresses.findIndex((a) => a.isPrimary));
+      for (const [i, a] of addresses.entries()) {
+        await tx.insert(customerAddresses).values(this.newAddress(id, a, i === primaryIndex, at));
+      }
+      for (const d of data.documents ?? []) await tx.insert(documents).values(documentRow(id, d, at));
+      for (const p of data.notificationPreferences ?? []) {
+        await tx.insert(notificationPreferences).values({ customerId: id, ...p, updatedAt: at });
+      }
+      await tx.insert(memberships).values({
+        customerId: id,
+        organizationId,
+        managementMode: false,
+        tags: [],
+        onboardedAt: at,
+        active: true,
+      });
+
+      const changedFields = Object.keys(input as object).filter(
+        (k) => k !== "organizationId" && k !== "type" && (input as Record<string, unknown>)[k] != null,
+      );
+      events.push(
+        await recordEvent(tx, actor, { type: "CREATED", customerId: id, organizationId, changedFields: changedFields.sort() }),
+      );
+      return customer;
+    });
+  }
+
+  private newAddress(customerId: string, a: CustomerAddressData, isPrimary: boolean, at: string) {
+    return {
+      id: newId("address"),
+      customerId,
+      purpose: a.purpose,
+      isPrimary,
+      ...addressColumns(a.address),
+      createdAt: at,
+      updatedAt: at,
+    };
+  }
+
+  /** Writes a person profile; with `current`, only what the input gives replaces what is there. */
+  private async writePerson(
+    tx: Db,
+    customerId: string,
+    person: PersonData,
+    secrets: HashedSecrets,
+    current: PersonRow | null,
+  ): Promise<void> {
+    const given = <K extends keyof PersonData>(k: K) => person[k] !== undefined;
+    const pick = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value);
+    const currentNames = current
+      ? await tx.select().from(personNames).where(eq(personNames.customerId, customerId)).all()
+      : [];
+    const nameOf = (key: (typeof NAME_PARTS)[number][0], part: PersonNameRow["part"]) =>
+      given(key) ? person[key]?.name : currentNames.find((n) => n.part === part)?.name;
+    const row = {
+      customerId,
+      fullName: fullName(person.firstName.name, nameOf("middleName", "MIDDLE"), nameOf("lastName", "LAST")),
+      gender: pick(person.gender, current?.gender ?? null) ?? null,
+      dateOfBirth: pick(person.dateOfBirth, current?.dateOfBirth ?? null) ?? null,
+      placeOfBirth: pick(person.placeOfBirth, current?.placeOfBirth ?? null) ?? null,
+      nationality: pick(person.nationality, current?.nationality ?? null) ?? null,
+      email: pick(person.email, current?.email ?? null) ?? null,
+      passwordHash: pick(secrets.passwordHash, current?.passwordHash ?? null) ?? null,
+      pinCodeHash: pick(secrets.pinCodeHash, current?.pinCodeHash ?? null) ?? null,
+      twoFactorType: current?.twoFactorType ?? null,
+      twoFactorMasked: current?.twoFactorMasked ?? null,
+    };
+    if (current) await tx.update(persons).set(row).where(eq(persons.customerId, customerId));
+    else await tx.insert(persons).values(row);
+
+    for (const [key, part] of NAME_PARTS) {
+      if (!given(key) && current) continue;
+      await tx.delete(personNames).where(and(eq(personNames.customerId, customerId), eq(personNames.part, part)));
+      const n = person[key];
+      if (n) await tx.insert(personNames).values(nameRow(customerId, part, n));
+    }
+    if (given("telephoneNumbers") || !current) {
+      await tx.delete(telephoneNumbers).where(eq(telephoneNumbers.customerId, customerId));
+      for (const [position, t] of (person.telephoneNumbers ?? []).entries()) {
+        await tx.insert(telephoneNumbers).values({
+          customerId,
+          position,
+          phoneType: t.phoneType,
+          number: t.number,
+          country: t.country ?? null,
+          operator: t.operator ?? null,
+          encoding: t.encoding ?? null,
+          purpose: t.purpose ?? null,
+        });
+      }
+    }
+    if (secrets.secretQuestions !== undefined) {
+      await tx.delete(secretQuestions).where(eq(secretQuestions.customerId, customerId));
+      for (const [position, q] of (secrets.secretQuestions ?? []).entries()) {
+        await tx.insert(secretQuestions).values({ customerId, position, ...q });
+      }
+    }
+  }
+
+  private async writeCompany(tx: Db, customerId: string, company: CompanyData, current?: CompanyRow): Promise<void> {
+    const row = {
+      customerId,
+      legalName: company.legalName,
+      shortName: company.shortName === undefined ? (current?.shortName ?? null) : company.shortName,
+      registrationNumber:
+        company.registrationNumber === undefined ? (current?.registrationNumber ?? null) : company.registrationNumber,
+      countryCode: company.countryCode === undefined ? (current?.countryCode ?? null) : company.countryCode,
+    };
+    if (current) await tx.update(companies).set(row).where(eq(companies.customerId, customerId));
+    else await tx.insert(companies).values(row);
+  }
+
+  /** Which person fields the input would change, as event field names. */
+  private async personChanges(tx: Db, customerId: string, person: PersonData): Promise<string[]> {
+    const current = await tx.select().from(persons).where(eq(persons.customerId, customerId)).get();
+    const names = await tx.select().from(personNames).where(eq(personNames.customerId, customerId)).all();
+    const phones = await tx
+      .select()
+      .from(telephoneNumbers)
+      .where(eq(telephoneNumbers.customerId, customerId))
+      .orderBy(asc(telephoneNumbers.position))
+      .all();
+    const questions = await tx
+      .select()
+      .from(secretQuestions)
+      .where(eq(secretQuestions.customerId, customerId))
+      .orderBy(asc(secretQuestions.position))
+      .all();
+    const changed: string[] = [];
+    for (const [key, part] of NAME_PARTS) {
+      if (person[key] === undefined) continue;
+      const existing = names.find((n) => n.part === part);
+      const wanted = person[key] ? nameRow(customerId, part, person[key]!) : null;
+      if (!same(existing ?? null, wanted)) changed.push(`person.${key}`);
+    }
+    for (const key of ["gender", "dateOfBirth", "placeOfBirth", "nationality", "email"] as const) {
+      if (person[key] !== undefined && (person[key] ?? null) !== (current?.[key] ?? null)) changed.push(`person.${key}`);
+    }
+    if (person.telephoneNumbers !== undefined) {
+      const wanted = (person.telephoneNumbers ?? []).map((t, position) => ({
+        customerId,
+        position,
+        phoneType: t.phoneType,
+        number: t.number,
+        country: t.country ?? null,
+        operator: t.operator ?? null,
+        encoding: t.encoding ?? null,
+        purpose: t.purpose ?? null,
+      }));
+      if (!same(phones, wanted)) changed.push("person.telephoneNumbers");
+    }
+    const secretChanged = async (given: string | null | undefined, hash: string | null | undefined) =>
+      given !== undefined && (given === null ? hash != null : !hash || !(await verifySecret(given, hash)));
+    if (await secretChanged(person.password, current?.passwordHash)) changed.push("person.password");
+    if (await secretChanged(person.pinCode, current?.pinCodeHash)) changed.push("person.pinCode");
+    if (person.secretQuestions !== undefined) {
+      const wanted = person.secretQuestions ?? [];
+      let differs = wanted.length !== questions.length;
+      for (let i = 0; !differs && i < wanted.length; i++) {
+        differs =
+          wanted[i].question !== questions[i].question ||
+          !(await verifySecret(normaliseAnswer(wanted[i].answer), questions[i].answerHash));
+      }
+      if (differs) changed.push("person.secretQuestions");
+    }
+    return changed;
+  }
+
+  async update(actor: Actor, input: unknown): Promise<CustomerRow> {
+    const data = parseInput(updateCustomerSchema, input);
+    return this.change(async (tx, events) => {
+      const customer = await this.findCustomer(tx, data.id, ["id"]);
+      if (data.expectedVersion != null && data.expectedVersion !== customer.version) {
+        throw UserErrors.of(
+          "VERSION_CONFLICT",
+          ["expectedVersion"],
+          `Customer ${customer.id} is at version ${customer.version}, not ${data.expectedVersion}.`,
+        );
+      }
+      if (data.company && customer.type !== "ORGANIZATION") {
+        throw UserErrors.of("INVALID", ["company"], "company can only be set on an ORGANIZATION customer.");
+      }
+
+      const columns: Partial<CustomerRow> = {};
+      const changedFields: string[] = [];
+      const scalarKeys = ["email", "phone", "nickname", "categorization", "externalReference", "riskLevel", "manager"] as const;
+      for (const key of scalarKeys) {
+        const value = data[key];
+        if (value !== undefined && (value ?? null) !== customer[key]) {
+          (columns as Record<string, unknown>)[key] = value ?? null;
+          changedFields.push(key);
+        }
+      }
+      if (data.tags !== undefined && !same(data.tags ?? [], customer.tags)) {
+        columns.tags = data.tags ?? [];
+        changedFields.push("tags");
+      }
+      if (columns.externalReference) {
+        await this.assertUniqueReference(tx, customer.organizationId, columns.externalReference, customer.id);
+      }
+
+      const personFields = data.person ? await this.personChanges(tx, customer.id, data.person) : [];
+      const currentCompany = await tx.select().from(companies).where(eq(companies.customerId, customer.id)).get();
+      const companyFields: string[] = [];
+      if (data.company) {
+        for (const key of ["legalName", "shortName", "registrationNumber", "countryCode"] as const) {
+          const value = data.company[key];
+          if (value !== undefined && (value ?? null) !== (currentCompany?.[key] ?? null)) companyFields.push(`company.${key}`);
+        }
+      }
+      changedFields.push(...personFields, ...companyFields);
+      if (changedFields.length === 0) {
+        throw UserErrors.of("NO_CHANGES", null, "The update would change nothing.");
+      }
+
+      if (data.person && personFields.length > 0) {
+        const current = await tx.select().from(persons).where(eq(persons.customerId, customer.id)).get();
+        const secrets = await hashSecrets({
+          ...data.person,
+          // Re-hash only secrets that really changed; the others keep their stored hash.
+          password: personFields.includes("person.password") ? data.person.password : undefined,
+          pinCode: personFields.includes("person.pinCode") ? data.person.pinCode : undefined,
+          secretQuestions: personFields.includes("person.secretQuestions") ? data.person.secretQuestions : undefined,
+        });
+        await this.writePerson(tx, customer.id, data.person, secrets, current ?? null);
+      }
+      if (data.company && companyFields.length > 0) {
+        await this.writeCompany(tx, customer.id, data.company, currentCompany);
+      }
+
+      const person = await tx.select().from(persons).where(eq(persons.customerId, customer.id)).get();
+      const company = await tx.select().from(companies).where(eq(companies.customerId, customer.id)).get();
+      const next = { ...customer, ...columns };
+      next.displayName = customer.type === "ORGANIZATION" && company ? company.legalName : (person?.fullName ?? customer.displayName);
+      next.searchText = searchText({ ...next, personEmail: person?.email, company });
+      await this.touch(tx, actor, customer, { type: "UPDATED", changedFields }, events, {
+        ...columns,
+        displayName: next.displayName,
+        searchText: next.searchText,
+      });
+      return (await tx.select().from(customers).where(eq(customers.id, customer.id)).get())!;
+    });
+  }
+
+  async addAddress(actor: Actor, input: { customerId: string; address: unknown }): Promise<CustomerAddressRow> {
+    const data = parseInput(customerAddressSchema, input.address, ["address"]);
+    return this.change(async (tx, events) => {
+      const customer = await this.findCustomer(tx, input.customerId, ["customerId"]);
+      const existing = await tx
+        .select({ id: customerAddresses.id })
+        .from(customerAddresses)
+        .where(eq(customerAddresses.customerId, customer.id))
+        .all();
+      if (existing.length >= MAX_ADDRESSES) {
+        throw UserErrors.of("INVALID", ["customerId"], `A customer can have at most ${MAX_ADDRESSES} addresses.`);
+      }
+      const isPrimary = existing.length === 0 || data.isPrimary === true;
+      if (isPrimary) await this.clearPrimary(tx, customer.id);
+      const [row] = await tx.insert(customerAddresses).values(this.newAddress(customer.id, data, isPrimary, now())).returning();
+      await this.touch(tx, actor, customer, { type: "UPDATED", changedFields: ["addresses"] }, events);
+      return row;
+    });
+  }
+
+  private async clearPrimary(tx: Db, customerId: string): Promise<void> {
+    await tx
+      .update(customerAddresses)
+      .set({ isPrimary: false })
+      .where(and(eq(customerAddresses.customerId, customerId), eq(customerAddresses.isPrimary, true)));
+  }
+
+  private async findAddress(tx: Db, id: string): Promise<CustomerAddressRow> {
+    const row = await tx.select().from(customerAddresses).where(eq(customerAddresses.id, id)).get();
+    if (!row) throw UserErrors.of("NOT_FOUND", ["id"], `Address ${id} does not exist.`);
+    return row;
+  }
+
+  async updateAddress(actor: Actor, input: unknown): Promise<CustomerAddressRow> {
+    const data = parseInput(updateAddressSchema, input);
+    return this.change(async (tx, events) => {
+      const current = await this.findAddress(tx, data.id);
+      const customer = await this.findCustomer(tx, current.customerId, ["id"]);
+      const columns: Partial<CustomerAddressRow> = {};
+      if (data.purpose != null && data.purpose !== current.purpose) columns.purpose = data.purpose;
+      if (data.isPrimary != null && data.isPrimary !== current.isPrimary) columns.isPrimary = data.isPrimary;
+      if (data.address) {
+        const wanted = addressColumns(data.address);
+        const differs = (Object.keys(wanted) as (keyof typeof wanted)[]).some((k) => !same(wanted[k], current[k]));
+        if (differs) Object.assign(columns, wanted);
+      }
+      if (Object.keys(columns).length === 0) throw UserErrors.of("NO_CHANGES", null, "The update would change nothing.");
+      if (columns.isPrimary) await this.clearPrimary(tx, customer.id);
+      const [row] = await tx
+        .update(customerAddresses)
+        .set({ ...columns, updatedAt: now() })
+        .where(eq(customerAddresses.id, current.id))
+        .returning();
+      await this.touch(tx, actor, customer, { type: "UPDATED", changedFields: ["addresses"] }, events);
+      return row;
+    });
+  }
+
+  async removeAddress(actor: Actor, id: string): Promise<CustomerAddressRow> {
+    return this.change(async (tx, events) => {
+      const current = await this.findAddress(tx, id);
+      const customer = await this.findCustomer(tx, current.customerId, ["id"]);
+      await tx.delete(customerAddresses).where(eq(customerAddresses.id, id));
+      if (current.isPrimary) {
+        // The oldest remaining address becomes primary, so a customer with addresses always has one.
+        const next = await tx
+          .select({ id: customerAddresses.id })
+          .from(customerAddresses)
+          .where(eq(customerAddresses.customerId, customer.id))
+          .orderBy(asc(customerAddresses.id))
+          .limit(1)
+          .get();
+        if (next) await tx.update(customerAddresses).set({ isPrimary: true }).where(eq(customerAddresses.id, next.id));
+      }
+      await this.touch(tx, actor, customer, { type: "UPDATED", changedFields: ["addresses"] }, events);
+      return current;
+    });
+  }
+
+  async addDocument(actor: Actor, input: { customerId: string; document: unknown }): Promise<DocumentRow> {
+    const data = parseInput(documentSchema, input.document, ["document"]);
+    return this.change(async (tx, events) => {
+      const customer = await this.findCustomer(tx, input.customerId, ["customerId"]);
+      const [{ count }] = await tx
+        .select({ count: sql<number>`count(*)` })
+        .from(documents)
+        .where(eq(documents.customerId, customer.id))
+        .all();
+      if (count >= MAX_DOCUMENTS) {
+        throw UserErrors.of("INVALID", ["customerId"], `A customer can have at most ${MAX_DOCUMENTS} documents.`);
+      }
+      const [row] = await tx.insert(documents).values(documentRow(customer.id, data, now())).returning();
+      await this.touch(tx, actor, customer, { type: "DOCUMENT_ADDED", changedFields: ["documents"] }, events);
+      return row;
+    });
+  }
+
+  async removeDocument(actor: Actor, id: string): Promise<DocumentRow> {
+    return this.change(async (tx, events) => {
+      const current = await tx.select().from(documents).where(eq(documents.id, id)).get();
+      if (!current) throw UserErrors.of("NOT_FOUND", ["id"], `Document ${id} does not exist.`);
+      const customer = await this.findCustomer(tx, current.customerId, ["id"]);
+      await tx.delete(documents).where(eq(documents.id, id));
+      await this.touch(tx, actor, customer, { type: "UPDATED", changedFields: ["documents"] }, events);
+      return current;
+    });
+  }
+
+  async setNotificationPreferences(
+    actor: Actor,
+    input: { customerId: string; preferences: unknown },
+  ): Promise<CustomerRow> {
+    const wanted = parseInput(preferencesSchema, input.preferences, ["preferences"]);
+    return this.change(async (tx, events) => {
+      const customer = await this.findCustomer(tx, input.customerId, ["customerId"]);
+      const current = await tx
+        .select()
+        .from(notificationPreferences)
+        .where(eq(notificationPreferences.customerId, customer.id))
+        .all();
+      const at = now();
+      const changed = wanted.filter(
+        (p) =>
+          current.find((c) => c.notificationType === p.notificationType && c.channel === p.channel)?.isEnabled !==
+          p.isEnabled,
+      );
+      if (changed.length === 0) throw UserErrors.of("NO_CHANGES", null, "The preferences are already set so.");
+      for (const p of changed) {
+        await tx
+          .insert(notificationPreferences)
+          .values({ customerId: customer.id, ...p, updatedAt: at })
+          .onConflictDoUpdate({
+            target: [notificationPreferences.customerId, notificationPreferences.notificationType, notificationPreferences.channel],
+            set: { isEnabled: p.isEnabled, updatedAt: at },
+          });
+      }
+      await this.touch(tx, actor, customer, { type: "UPDATED", changedFields: ["notificationPreferences"] }, events);
+      return (await tx.select().from(customers).where(eq(customers.id, customer.id)).get())!;
+    });
+  }
+}

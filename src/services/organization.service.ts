@@ -1,0 +1,98 @@
+// Organization writes, and which organization a new customer belongs to.
+import { asc, eq } from "drizzle-orm";
+import type { Database, Db } from "../db/client";
+import { organizations, type OrganizationRow } from "../db/schema";
+import { now } from "../lib/clock";
+import { newId } from "../lib/ids";
+import type { Actor } from "./actor";
+import { UserErrors } from "./errors";
+import { organizationSchema, parseInput, updateOrganizationSchema } from "./validation";
+
+export class OrganizationService {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * The organization a new customer belongs to: the one named, else the caller's own, else
+   * (while there is no access control) the oldest organization.
+   */
+  async resolveOwner(tx: Db, actor: Actor, organizationId: string | null | undefined): Promise<string> {
+    if (organizationId) {
+      const row = await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId)).get();
+      if (!row) throw UserErrors.of("NOT_FOUND", ["organizationId"], `Organization ${organizationId} does not exist.`);
+      return row.id;
+    }
+    if (actor.organizationId) return actor.organizationId;
+    const oldest = await tx.select({ id: organizations.id }).from(organizations).orderBy(asc(organizations.id)).limit(1).get();
+    if (!oldest) {
+      throw UserErrors.of("NOT_FOUND", ["organizationId"], "There is no organization yet: create one first, or pass organizationId.");
+    }
+    return oldest.id;
+  }
+
+  private async assertParent(tx: Db, parentId: string, selfId?: string): Promise<void> {
+    // Walk up from the new parent: reaching `selfId` would make a cycle.
+    let cursor: string | null = parentId;
+    for (let depth = 0; cursor; depth++) {
+      if (cursor === selfId || depth > 100) {
+        throw UserErrors.of("INVALID", ["parentId"], "An organization cannot be its own ancestor.");
+      }
+      const row: { parentId: string | null } | undefined = await tx
+        .select({ parentId: organizations.parentId })
+        .from(organizations)
+        .where(eq(organizations.id, cursor))
+        .get();
+      if (!row) {
+        if (cursor === parentId) throw UserErrors.of("NOT_FOUND", ["parentId"], `Organization ${parentId} does not exist.`);
+        break;
+      }
+      cursor = row.parentId;
+    }
+  }
+
+  async create(_actor: Actor, input: unknown): Promise<OrganizationRow> {
+    const data = parseInput(organizationSchema, input);
+    return this.db.transaction(async (tx) => {
+      if (data.parentId) await this.assertParent(tx, data.parentId);
+      const at = now();
+      const [row] = await tx
+        .insert(organizations)
+        .values({
+          id: newId("organization"),
+          name: data.name,
+          legalName: data.legalName ?? null,
+          countryCode: data.countryCode ?? null,
+          dataCenter: data.dataCenter ?? null,
+          parentId: data.parentId ?? null,
+          createdAt: at,
+          updatedAt: at,
+        })
+        .returning();
+      return row;
+    });
+  }
+
+  async update(_actor: Actor, input: unknown): Promise<OrganizationRow> {
+    const data = parseInput(updateOrganizationSchema, input);
+    return this.db.transaction(async (tx) => {
+      const current = await tx.select().from(organizations).where(eq(organizations.id, data.id)).get();
+      if (!current) throw UserErrors.of("NOT_FOUND", ["id"], `Organization ${data.id} does not exist.`);
+      const changes: Partial<OrganizationRow> = {};
+      for (const key of ["name", "legalName", "countryCode", "dataCenter", "parentId"] as const) {
+        const value = data[key];
+        if (value === undefined || (value ?? null) === current[key]) continue;
+        if (key === "name" && value === null) {
+          throw UserErrors.of("INVALID", ["name"], "name cannot be cleared.");
+        }
+        (changes as Record<string, unknown>)[key] = value ?? null;
+      }
+      if (Object.keys(changes).length === 0) throw UserErrors.of("NO_CHANGES", null, "The update would change nothing.");
+      if (changes.parentId) await this.assertParent(tx, changes.parentId, current.id);
+      const [row] = await tx
+        .update(organizations)
+        .set({ ...changes, updatedAt: now() })
+        .where(eq(organizations.id, current.id))
+        .returning();
+      return row;
+    });
+  }
+}

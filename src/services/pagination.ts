@@ -1,0 +1,125 @@
+// One pagination helper: Relay arguments to a keyset page request, and rows to a connection.
+// Cursors carry the sort key and the id of an edge, so they stay valid while rows are added or
+// removed around them.
+import { sql, type SQL } from "drizzle-orm";
+import type { ConnectionResult } from "../types/common.types";
+import { AppError } from "./errors";
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+export interface PageRequest {
+  /** Rows wanted, not counting the one extra row fetched to learn whether more follow. */
+  limit: number;
+  /** `last`/`before` pages are read in reverse and flipped back. */
+  backward: boolean;
+  after: CursorKey | null;
+  before: CursorKey | null;
+  /** Names what the cursor orders by, so a cursor from another ordering is refused. */
+  ordering: string;
+}
+
+export type CursorKey = (string | number)[];
+
+export function encodeCursor(ordering: string, key: CursorKey): string {
+  return Buffer.from(JSON.stringify([ordering, ...key])).toString("base64url");
+}
+
+function decodeCursor(argument: string, cursor: string, ordering: string, keyLength: number): CursorKey {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    decoded = null;
+  }
+  const valid =
+    Array.isArray(decoded) &&
+    decoded.length === keyLength + 1 &&
+    decoded.every((v) => typeof v === "string" || typeof v === "number");
+  if (!valid || !Array.isArray(decoded)) {
+    throw new AppError("BAD_USER_INPUT", `\`${argument}\` is not a valid cursor.`, { argument });
+  }
+  if (decoded[0] !== ordering) {
+    throw new AppError("BAD_USER_INPUT", `\`${argument}\` is a cursor of another ordering.`, { argument });
+  }
+  return decoded.slice(1) as CursorKey;
+}
+
+function pageSize(argument: string, value: number): number {
+  if (value < 0) throw new AppError("BAD_USER_INPUT", `\`${argument}\` must not be negative.`, { argument });
+  if (value > MAX_PAGE_SIZE) {
+    throw new AppError("BAD_USER_INPUT", `\`${argument}\` must be at most ${MAX_PAGE_SIZE}.`, { argument });
+  }
+  return value;
+}
+
+export function pageRequest(args: PageArgs, ordering: string, keyLength: number): PageRequest {
+  const hasFirst = args.first !== undefined && args.first !== null;
+  const hasLast = args.last !== undefined && args.last !== null;
+  if (hasFirst && hasLast) {
+    throw new AppError("BAD_USER_INPUT", "Pass `first` or `last`, not both.", { argument: "last" });
+  }
+  const backward = hasLast || (!hasFirst && args.before != null && args.after == null);
+  const limit = hasFirst
+    ? pageSize("first", args.first as number)
+    : hasLast
+      ? pageSize("last", args.last as number)
+      : DEFAULT_PAGE_SIZE;
+  return {
+    limit,
+    backward,
+    ordering,
+    after: args.after ? decodeCursor("after", args.after, ordering, keyLength) : null,
+    before: args.before ? decodeCursor("before", args.before, ordering, keyLength) : null,
+  };
+}
+
+/**
+ * Keyset conditions and ORDER BY for a page. `keys` are the sort expressions, the last of them
+ * unique (the id); `descending` is the ordering's own direction.
+ */
+export function keyset(request: PageRequest, keys: SQL[], descending: boolean): { where: SQL[]; orderBy: SQL[] } {
+  const tuple = sql.join(keys, sql`, `);
+  const beyond = (key: CursorKey, later: boolean): SQL => {
+    const values = sql.join(key.map((v) => sql`${v}`), sql`, `);
+    const greater = later !== descending;
+    return greater ? sql`(${tuple}) > (${values})` : sql`(${tuple}) < (${values})`;
+  };
+  const where: SQL[] = [];
+  if (request.after) where.push(beyond(request.after, true));
+  if (request.before) where.push(beyond(request.before, false));
+  const ascending = descending === request.backward;
+  const orderBy = keys.map((k) => (ascending ? sql`${k} asc` : sql`${k} desc`));
+  return { where, orderBy };
+}
+
+/** Rows fetched with limit + 1, in page-read order, to a Relay connection. */
+export function toConnection<T>(
+  rows: T[],
+  request: PageRequest,
+  cursorKey: (row: T) => CursorKey,
+  totalCount: () => Promise<number>,
+): ConnectionResult<T> {
+  const hasMore = rows.length > request.limit;
+  const page = hasMore ? rows.slice(0, request.limit) : rows.slice();
+  if (request.backward) page.reverse();
+  const edges = page.map((node) => ({ cursor: encodeCursor(request.ordering, cursorKey(node)), node }));
+  return {
+    edges,
+    nodes: page,
+    pageInfo: {
+      hasNextPage: request.backward ? request.before !== null : hasMore,
+      hasPreviousPage: request.backward ? hasMore : request.after !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount,
+  };
+}

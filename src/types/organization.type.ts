@@ -1,0 +1,38 @@
+import { Field, ObjectType } from "type-graphql";
+import { GraphQLCountryCode, GraphQLDateTime } from "graphql-scalars";
+import { connectionTypes, Node } from "./common.types";
+import { DataCenter } from "./enums";
+
+@ObjectType({
+  implements: Node,
+  simpleResolvers: true,
+  description: "A tenant of the API, or a partner organization that onboards and manages customers.",
+})
+export class Organization extends Node {
+  @Field(() => String, { description: "Display name." })
+  name!: string;
+
+  @Field(() => String, { nullable: true, description: "Registered legal name." })
+  legalName!: string | null;
+
+  @Field(() => GraphQLCountryCode, { nullable: true, description: "Country of registration (ISO 3166-1 alpha-2)." })
+  countryCode!: string | null;
+
+  @Field(() => DataCenter, { nullable: true, description: "Region where this organization's customer data is kept." })
+  dataCenter!: DataCenter | null;
+
+  @Field(() => GraphQLDateTime, { description: "When the organization was created." })
+  createdAt!: string;
+
+  @Field(() => GraphQLDateTime, { description: "When the organization last changed." })
+  updatedAt!: string;
+
+  // Resolved by OrganizationResolver; kept here for the row shape.
+  parentId!: string | null;
+}
+
+export const { Connection: OrganizationConnection, Edge: OrganizationEdge } = connectionTypes(
+  Organization,
+  "Organization",
+  "organization",
+);
