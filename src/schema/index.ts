@@ -1,6 +1,6 @@
 // The executable schema, built once from the resolver classes. schema.graphql is its printout.
 import "reflect-metadata";
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
+import { GraphQLObjectType, GraphQLSchema, lexicographicSortSchema, printSchema } from "graphql";
 import { buildSchemaSync, type PubSub } from "type-graphql";
 import { AddressResolver } from "../resolvers/address.resolver";
 import { CustomerResolver } from "../resolvers/customer.resolver";
@@ -25,8 +25,32 @@ const contextBusOnly: PubSub = {
 
 let built: GraphQLSchema | undefined;
 
+const ROOT_DESCRIPTIONS = {
+  query: "Reads: customers, organizations and any object by id.",
+  mutation: "Writes. Each takes one `input` and returns a payload with `userErrors`; a mutation with userErrors changed nothing.",
+  subscription: "Real-time streams over WebSocket (graphql-transport-ws protocol) on /graphql.",
+} as const;
+
+/** type-graphql gives root types no description; the explorer shows one for each. */
+function describeRoots(schema: GraphQLSchema): GraphQLSchema {
+  const config = schema.toConfig();
+  const roots = new Map<GraphQLObjectType, GraphQLObjectType>();
+  for (const kind of ["query", "mutation", "subscription"] as const) {
+    const type = config[kind];
+    if (type) roots.set(type, new GraphQLObjectType({ ...type.toConfig(), description: ROOT_DESCRIPTIONS[kind] }));
+  }
+  const described = (type: GraphQLObjectType | null | undefined) => (type ? roots.get(type) : undefined);
+  return new GraphQLSchema({
+    ...config,
+    query: described(config.query),
+    mutation: described(config.mutation),
+    subscription: described(config.subscription),
+    types: config.types.filter((t) => !(t instanceof GraphQLObjectType && roots.has(t))),
+  });
+}
+
 export function buildCustomerSchema(): GraphQLSchema {
-  built ??= buildSchemaSync({
+  built ??= describeRoots(buildSchemaSync({
     resolvers: [
       NodeResolver,
       ViewerResolver,
@@ -40,7 +64,7 @@ export function buildCustomerSchema(): GraphQLSchema {
     ],
     validate: false,
     pubSub: contextBusOnly,
-  });
+  }));
   return built;
 }
 
