@@ -22,6 +22,7 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
   const bus = createEventBus();
   const services = createServices(db, bus);
   const seeded = config.SEED_DEMO ? await seedDemo(db, services) : false;
+  await services.organizations.defaultOrganizationId();
   const server = await startServer({ config, schema: buildCustomerSchema(), deps: { db, bus, services }, logger });
   return {
     url: server.url,

@@ -49,6 +49,8 @@ export async function startServer(options: {
     schema,
     formatError: createErrorFormatter(logger),
     includeStacktraceInErrorResponses: false,
+    // src/index.ts owns signal handling, so that shutdown happens in one place.
+    stopOnTerminationSignals: false,
     introspection: true,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),

@@ -9,7 +9,19 @@ import { UserErrors } from "./errors";
 import { organizationSchema, parseInput, updateOrganizationSchema } from "./validation";
 
 export class OrganizationService {
+  // The oldest organization: who callers act for until access control names one. Organizations
+  // are never deleted, so once known it stays; `create` fills it in on an empty database.
+  private oldestId: string | null | undefined;
+
   constructor(private readonly db: Database) {}
+
+  async defaultOrganizationId(): Promise<string | null> {
+    if (this.oldestId === undefined || this.oldestId === null) {
+      const oldest = await this.db.read.select({ id: organizations.id }).from(organizations).orderBy(asc(organizations.id)).limit(1).get();
+      this.oldestId = oldest?.id ?? null;
+    }
+    return this.oldestId;
+  }
 
   /**
    * The organization a new customer belongs to: the one named, else the caller's own, else
@@ -67,6 +79,9 @@ export class OrganizationService {
           updatedAt: at,
         })
         .returning();
+      return row;
+    }).then((row) => {
+      this.oldestId ??= row.id;
       return row;
     });
   }

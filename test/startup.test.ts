@@ -1,0 +1,115 @@
+// The entry point as a newcomer runs it: a real process, the demo seed, GET and POST, the
+// explorer page and a WebSocket subscription.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+
+const ENTRY = path.resolve(__dirname, "../src/index.js");
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "customer-api-start-"));
+const children: ChildProcess[] = [];
+
+after(() => {
+  for (const child of children) child.kill("SIGKILL");
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [ENTRY], {
+    env: { PATH: process.env.PATH, PORT: "0", HOST: "127.0.0.1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let output = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const ready = output.split("\n").find((line) => line.includes('"url"'));
+      if (ready) {
+        clearTimeout(timer);
+        resolve(JSON.parse(ready).url);
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", (code) => resolve(code));
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+async function post(url: string, query: string, variables?: object) {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
+  return (await res.json()) as any;
+}
+
+test("first start migrates a new database file, seeds the demo data once, and serves GET, POST, the explorer and WebSocket", async () => {
+  const dbFile = path.join(dir, "nested", "dir", "customers.db");
+  const server = await start({ DATABASE_URL: `file:${dbFile}` });
+  assert.ok(fs.existsSync(dbFile), "database file created under a new folder");
+
+  const seeded = await post(server.url, "{ organizations { totalCount nodes { name } } customers(first: 100) { totalCount nodes { type } } }");
+  assert.equal(seeded.data.customers.totalCount, 12);
+  assert.ok(seeded.data.customers.nodes.some((c: { type: string }) => c.type === "ORGANIZATION"));
+  assert.ok(seeded.data.customers.nodes.some((c: { type: string }) => c.type === "PERSON"));
+  assert.deepEqual(seeded.data.organizations.nodes.map((o: { name: string }) => o.name), ["Demo Bank", "Northwind Retail"]);
+
+  // GraphQL over HTTP GET, as the README shows it.
+  const get = await fetch(`${server.url}?query=${encodeURIComponent("{ customers(first: 2) { totalCount nodes { displayName } } }")}`, {
+    headers: { "apollo-require-preflight": "true" },
+  });
+  assert.equal(get.status, 200);
+  const body = (await get.json()) as any;
+  assert.equal(body.data.customers.nodes.length, 2);
+
+  // A browser asking for HTML gets the explorer.
+  const page = await fetch(server.url, { headers: { accept: "text/html" } });
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get("content-type") ?? "", /text\/html/);
+
+  // WebSocket subscriptions on the same path.
+  const client = createClient({ url: server.url.replace("http", "ws"), webSocketImpl: WebSocket, retryAttempts: 0 });
+  const received = new Promise<any>((resolve, reject) => {
+    const dispose = client.subscribe(
+      { query: "subscription { customerEvents(types: [UPDATED]) { type customerId changedFields customer { nickname } } }" },
+      { next: (value) => { dispose(); resolve(value); }, error: reject, complete: () => undefined },
+    );
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  const id = (await post(server.url, "{ customers(first: 1) { nodes { id } } }")).data.customers.nodes[0].id;
+  const updated = await post(server.url, "mutation ($id: ID!) { updateCustomer(input: { id: $id, nickname: \"Countess\" }) { userErrors { code } } }", { id });
+  assert.deepEqual(updated.data.updateCustomer.userErrors, []);
+  const event = await received;
+  assert.deepEqual(event.data.customerEvents, { type: "UPDATED", customerId: id, changedFields: ["nickname"], customer: { nickname: "Countess" } });
+  await client.dispose();
+
+  assert.equal(await server.stop(), 0);
+
+  // A second start on the same file does not seed again.
+  const again = await start({ DATABASE_URL: dbFile });
+  const count = await post(again.url, "{ customers { totalCount } }");
+  assert.equal(count.data.customers.totalCount, 12);
+  assert.equal(await again.stop(), 0);
+});
+
+test("SEED_DEMO=false starts empty, and :memory: works", async () => {
+  const server = await start({ DATABASE_URL: ":memory:", SEED_DEMO: "false" });
+  const result = await post(server.url, "{ customers { totalCount } organizations { totalCount } }");
+  assert.deepEqual(result.data, { customers: { totalCount: 0 }, organizations: { totalCount: 0 } });
+  assert.equal(await server.stop(), 0);
+});
+
+test("a bad configuration value stops the start with a message naming the variable", async () => {
+  await assert.rejects(start({ PORT: "not-a-port", DATABASE_URL: ":memory:" }), /PORT/);
+});

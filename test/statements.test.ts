@@ -1,0 +1,100 @@
+// No N+1: a page of customers with every relation runs the same number of SQL statements
+// whatever its size. Counted from outside, through `extensions.sqlStatements`.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startTestServer, type TestServer } from "./helpers";
+import type { Actor } from "../src/services/actor";
+
+let server: TestServer;
+
+const FULL_SELECTION = /* GraphQL */ `
+  query ($first: Int!) {
+    customers(first: $first) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { cursor node {
+        id displayName
+        person { fullName firstName { name } lastName { name } telephoneNumbers { number phoneType } secretQuestions { question } }
+        company { legalName countryCode }
+        addresses { id isPrimary address { country city geoPosition { latitude } relatedTo { address } } }
+        documents(first: 5) { totalCount nodes { id name metadata { name } } pageInfo { hasNextPage } }
+        notificationPreferences { notificationType channel isEnabled }
+        memberships { managementMode organization { id name parent { id name } } }
+        events(first: 2) { totalCount nodes { id type customer { id displayName } } }
+        wallets { address }
+        verification { status }
+      } }
+    }
+  }
+`;
+
+before(async () => {
+  server = await startTestServer();
+  const actor: Actor = { name: "test", via: "SYSTEM", organizationId: null };
+  const parent = await server.app.services.organizations.create(actor, { name: "Parent" });
+  const org = await server.app.services.organizations.create(actor, { name: "Child", parentId: parent.id });
+  for (let i = 0; i < 120; i++) {
+    await server.app.services.customers.create(actor, {
+      type: i % 4 === 0 ? "ORGANIZATION" : "PERSON",
+      organizationId: org.id,
+      email: `c${i}@example.com`,
+      person: {
+        firstName: { name: `First${i}` },
+        lastName: { name: `Last${i}` },
+        telephoneNumbers: [{ phoneType: "MOBILE", number: `+4479111${String(i).padStart(5, "0")}` }],
+        secretQuestions: i % 10 === 0 ? [{ question: "Pet?", answer: "Rex" }] : undefined,
+      },
+      company: i % 4 === 0 ? { legalName: `Company ${i}`, countryCode: "DE" } : undefined,
+      addresses: [
+        { purpose: "home", address: { country: "GB", city: "London", geoPosition: { latitude: 51.5, longitude: -0.1 } } },
+        { purpose: "work", address: { country: "FR", city: "Paris", relatedTo: [{ relationType: "previous", address: "Lyon" }] } },
+      ],
+      documents: Array.from({ length: 1 + (i % 7) }, (_, d) => ({
+        purpose: "KYC",
+        documentType: "PASSPORT",
+        name: `doc-${i}-${d}.pdf`,
+        metadata: [{ name: "number", type: "STRING", value: `X${i}${d}` }],
+      })),
+      notificationPreferences: [{ notificationType: "MARKETING", channel: "EMAIL", isEnabled: i % 2 === 0 }],
+    });
+  }
+});
+
+after(() => server.close());
+
+async function statementsFor(first: number) {
+  const response = await server.gql(FULL_SELECTION, { first });
+  assert.equal(response.errors, undefined, JSON.stringify(response.errors));
+  assert.equal(response.data.customers.edges.length, first);
+  const count = response.extensions?.sqlStatements;
+  assert.equal(typeof count, "number");
+  return { count: count as number, data: response.data };
+}
+
+test("customers(first: 100) with every relation runs as many statements as first: 5", async () => {
+  const small = await statementsFor(5);
+  const large = await statementsFor(100);
+  assert.equal(large.count, small.count, `first:5 ran ${small.count} statements, first:100 ran ${large.count}`);
+  assert.ok(large.count <= 20, `a page should take a small, fixed number of statements, took ${large.count}`);
+
+  // The batched per-customer connections still answer per customer.
+  const customers = large.data.customers.edges.map((e: any) => e.node);
+  for (const [i, c] of customers.entries()) {
+    const expectedDocs = 1 + (i % 7);
+    assert.equal(c.documents.totalCount, expectedDocs, `${c.displayName} documents`);
+    assert.equal(c.documents.nodes.length, Math.min(expectedDocs, 5));
+    assert.equal(c.documents.pageInfo.hasNextPage, expectedDocs > 5);
+    assert.ok(c.documents.nodes.every((d: any) => d.name.startsWith(`doc-${i}-`)));
+    assert.equal(c.events.totalCount, 1);
+    assert.equal(c.events.nodes[0].customer.id, c.id);
+    assert.equal(c.addresses.length, 2);
+    assert.equal(c.memberships[0].organization.parent.name, "Parent");
+    assert.equal(c.person.lastName.name, `Last${i}`);
+  }
+});
+
+test("the statement count is per request, also under concurrent requests", async () => {
+  const single = (await statementsFor(10)).count;
+  const concurrent = await Promise.all(Array.from({ length: 5 }, () => statementsFor(10)));
+  for (const r of concurrent) assert.equal(r.count, single);
+});
