@@ -24,20 +24,37 @@ function matches(event: CustomerEventRow, s: EventSelection): boolean {
   );
 }
 
-export async function* customerEventStream(db: Db, bus: EventBus, selection: EventSelection): AsyncGenerator<CustomerEventRow> {
+/**
+ * Opens a stream of the events matching `selection`. An unknown `after` is refused here, before
+ * the stream exists, so that the client gets a proper error instead of a broken stream.
+ */
+export async function openCustomerEventStream(
+  db: Db,
+  bus: EventBus,
+  selection: EventSelection,
+): Promise<AsyncGenerator<CustomerEventRow>> {
+  let afterSeq: number | null = null;
+  if (selection.after) {
+    const from = await db.select({ seq: customerEvents.seq }).from(customerEvents).where(eq(customerEvents.id, selection.after)).get();
+    if (!from) throw new AppError("BAD_USER_INPUT", `Event ${selection.after} does not exist.`, { argument: "after" });
+    afterSeq = from.seq;
+  }
   const live = bus.subscribe(Topic.CustomerEvent)[Symbol.asyncIterator]();
-  // Starts the listener now; its first value is awaited after the replay.
-  let pending = live.next();
-  let lastSeq = 0;
+  // Starts listening now; the first live value is awaited after the replay.
+  const pending = live.next();
+  return stream(db, live, pending, afterSeq, selection);
+}
+
+async function* stream(
+  db: Db,
+  live: AsyncIterator<CustomerEventRow>,
+  pending: Promise<IteratorResult<CustomerEventRow>>,
+  afterSeq: number | null,
+  selection: EventSelection,
+): AsyncGenerator<CustomerEventRow> {
+  let lastSeq = afterSeq ?? 0;
   try {
-    if (selection.after) {
-      const from = await db
-        .select({ seq: customerEvents.seq })
-        .from(customerEvents)
-        .where(eq(customerEvents.id, selection.after))
-        .get();
-      if (!from) throw new AppError("BAD_USER_INPUT", `Event ${selection.after} does not exist.`, { argument: "after" });
-      lastSeq = from.seq;
+    if (afterSeq !== null) {
       const filters: SQL[] = [];
       if (selection.customerId) filters.push(eq(customerEvents.customerId, selection.customerId));
       if (selection.organizationId) filters.push(eq(customerEvents.organizationId, selection.organizationId));

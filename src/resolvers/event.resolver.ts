@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from "type-graphql";
 import type { CustomerEventRow, CustomerRow } from "../db/schema";
-import { customerEventStream } from "../events/stream";
+import { openCustomerEventStream } from "../events/stream";
 import { createLoaders } from "../loaders";
 import { CustomerEventsSubscriptionArgs } from "../types/args";
 import { Customer } from "../types/customer.type";
@@ -9,7 +9,7 @@ import type { Context } from "./context";
 
 /** Customer state after each of its events, read afresh every time. */
 async function* customerStates(ctx: Context, id: string): AsyncGenerator<CustomerRow> {
-  for await (const event of customerEventStream(ctx.db.read, ctx.bus, { customerId: id })) {
+  for await (const event of await openCustomerEventStream(ctx.db.read, ctx.bus, { customerId: id })) {
     const customer = await createLoaders(ctx.db.read).customer.load(event.customerId);
     if (customer) yield customer;
   }
@@ -24,7 +24,7 @@ export class EventResolver {
 
   @Subscription(() => CustomerEvent, {
     description: "Customer events as they happen, filtered. With `after`, first replays the events since that event id, then continues live with no gap and no duplicate.",
-    subscribe: ({ args, context }) => customerEventStream((context as Context).db.read, (context as Context).bus, args),
+    subscribe: ({ args, context }) => openCustomerEventStream((context as Context).db.read, (context as Context).bus, args),
   })
   customerEvents(@Root() event: CustomerEventRow, @Args(() => CustomerEventsSubscriptionArgs) _args: CustomerEventsSubscriptionArgs, @Ctx() ctx: Context): CustomerEventRow {
     // The subscription's context lives as long as it does: each event reads through fresh loaders.

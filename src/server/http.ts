@@ -34,6 +34,7 @@ export async function startServer(options: {
   app.disable("x-powered-by");
   const httpServer = http.createServer(app);
   const contextFor = createContextFactory(deps);
+  const formatError = createErrorFormatter(logger);
 
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
   const wsCleanup = useServer<Record<string, unknown>, { context?: Context }>(
@@ -41,13 +42,19 @@ export async function startServer(options: {
       schema,
       // One context per subscription; its resolvers take fresh loaders for every event.
       context: async (ctx) => (ctx.extra.context ??= await contextFor()),
+      // The same error map as over HTTP.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
+      // Only documents that do not parse or validate fail before execution.
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } })),
     },
     wsServer,
   );
 
   const apollo = new ApolloServer<Context>({
     schema,
-    formatError: createErrorFormatter(logger),
+    formatError,
     includeStacktraceInErrorResponses: false,
     // src/index.ts owns signal handling, so that shutdown happens in one place.
     stopOnTerminationSignals: false,

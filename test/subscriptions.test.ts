@@ -1,0 +1,121 @@
+// Subscriptions over graphql-ws, with graphql-ws's own client.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createClient, type Client } from "graphql-ws";
+import WebSocket from "ws";
+import { createCustomer, createOrganization, personInput, startTestServer, type TestServer } from "./helpers";
+
+let server: TestServer;
+let client: Client;
+
+before(async () => {
+  server = await startTestServer();
+  await createOrganization(server);
+  client = createClient({ url: server.url.replace("http", "ws"), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+});
+after(async () => {
+  await client.dispose();
+  await server.close();
+});
+
+/** Collects `count` results of a subscription, then stops it. */
+function collect<T = any>(query: string, variables: Record<string, unknown>, count: number): { done: Promise<T[]>; ready: Promise<void> } {
+  const results: T[] = [];
+  let dispose = () => {};
+  const done = new Promise<T[]>((resolve, reject) => {
+    dispose = client.subscribe<T>(
+      { query, variables },
+      {
+        next: (value) => {
+          if (value.errors) reject(new Error(JSON.stringify(value.errors)));
+          results.push(value.data as T);
+          if (results.length === count) {
+            dispose();
+            resolve(results);
+          }
+        },
+        error: reject,
+        complete: () => resolve(results),
+      },
+    );
+  });
+  // graphql-ws has no "subscribed" acknowledgement; give the server a moment to start listening.
+  return { done, ready: new Promise((r) => setTimeout(r, 150)) };
+}
+
+const update = (id: string, nickname: string) =>
+  server.gql(`mutation ($id: ID!, $n: String) { updateCustomer(input: { id: $id, nickname: $n }) { userErrors { code } } }`, { id, n: nickname });
+
+test("customerEvents streams events filtered by customer and type", async () => {
+  const a = await createCustomer(server, personInput("Ann", "A"));
+  const b = await createCustomer(server, personInput("Bob", "B"));
+  const sub = collect(
+    `subscription ($id: ID!) { customerEvents(customerId: $id, types: [UPDATED]) { type customerId changedFields customer { nickname version } } }`,
+    { id: a.id },
+    2,
+  );
+  await sub.ready;
+  await update(b.id, "not me");
+  await update(a.id, "one");
+  await server.gql(
+    `mutation ($id: ID!) { addDocument(input: { customerId: $id, document: { purpose: KYC, documentType: PASSPORT, name: "p.pdf" } }) { userErrors { code } } }`,
+    { id: a.id },
+  );
+  await update(a.id, "two");
+  const events = await sub.done;
+  assert.deepEqual(events.map((e: any) => e.customerEvents), [
+    { type: "UPDATED", customerId: a.id, changedFields: ["nickname"], customer: { nickname: "one", version: 2 } },
+    { type: "UPDATED", customerId: a.id, changedFields: ["nickname"], customer: { nickname: "two", version: 4 } },
+  ]);
+});
+
+test("customerEvents with `after` replays the log, then continues live, without gap or duplicate", async () => {
+  const c = await createCustomer(server, personInput("Cid", "C"));
+  for (const n of ["1", "2", "3"]) await update(c.id, n);
+  const history = await server.gql(`query ($id: ID!) { customer(id: $id) { events(first: 10) { nodes { id type } } } }`, { id: c.id });
+  const ids = history.data.customer.events.nodes.map((e: { id: string }) => e.id);
+  assert.equal(ids.length, 4);
+
+  const sub = collect(`subscription ($id: ID!, $after: ID) { customerEvents(customerId: $id, after: $after) { id customer { nickname } } }`, { id: c.id, after: ids[1] }, 4);
+  await sub.ready;
+  await update(c.id, "4");
+  await update(c.id, "5");
+  const events = (await sub.done).map((e: any) => e.customerEvents.id);
+  assert.equal(events.length, 4);
+  assert.deepEqual(events.slice(0, 2), ids.slice(2));
+  assert.equal(new Set(events).size, 4, "no duplicates");
+  assert.deepEqual([...events].sort(), events, "in order");
+});
+
+test("customerEvents with an unknown `after`, or an invalid document, is refused with a code", async () => {
+  const result = await new Promise<any>((resolve) => {
+    client.subscribe(
+      { query: `subscription { customerEvents(after: "evt_00000000000000000000000000") { id } }` },
+      { next: resolve, error: resolve, complete: () => undefined },
+    );
+  });
+  const errors = result.errors ?? result;
+  assert.equal(errors[0].extensions.code, "BAD_USER_INPUT");
+  const invalid = await new Promise<any>((resolve) => {
+    client.subscribe({ query: `subscription { customerEvents { nope } }` }, { next: resolve, error: resolve, complete: () => undefined });
+  });
+  assert.equal((invalid.errors ?? invalid)[0].extensions.code, "GRAPHQL_VALIDATION_FAILED");
+});
+
+test("customerUpdated streams the customer's fresh state on every change", async () => {
+  const d = await createCustomer(server, personInput("Dee", "D"));
+  const sub = collect(`subscription ($id: ID!) { customerUpdated(id: $id) { id nickname version addresses { address { city } } } }`, { id: d.id }, 3);
+  await sub.ready;
+  await update(d.id, "first");
+  await server.gql(
+    `mutation ($id: ID!) { addCustomerAddress(input: { customerId: $id, address: { purpose: "home", address: { country: "FR", city: "Lyon" } } }) { userErrors { code } } }`,
+    { id: d.id },
+  );
+  await update(d.id, "second");
+  const states = (await sub.done).map((s: any) => s.customerUpdated);
+  assert.deepEqual(states, [
+    { id: d.id, nickname: "first", version: 2, addresses: [] },
+    { id: d.id, nickname: "first", version: 3, addresses: [{ address: { city: "Lyon" } }] },
+    { id: d.id, nickname: "second", version: 4, addresses: [{ address: { city: "Lyon" } }] },
+  ]);
+});
