@@ -98,3 +98,36 @@ test("the statement count is per request, also under concurrent requests", async
   const concurrent = await Promise.all(Array.from({ length: 5 }, () => statementsFor(10)));
   for (const r of concurrent) assert.equal(r.count, single);
 });
+
+test("organizations with their customers run as many statements for 10 organizations as for 2", async () => {
+  const actor: Actor = { name: "test", via: "SYSTEM", organizationId: null };
+  for (let i = 0; i < 8; i++) {
+    const org = await server.app.services.organizations.create(actor, { name: `Extra ${i}` });
+    for (let c = 0; c <= i; c++) {
+      await server.app.services.customers.create(actor, { type: "PERSON", organizationId: org.id, person: { firstName: { name: `E${i}-${c}` } } });
+    }
+  }
+  const query = /* GraphQL */ `
+    query ($first: Int!) {
+      organizations(first: $first) {
+        nodes { name parent { name } customers(first: 3, orderBy: { field: DISPLAY_NAME, direction: DESC }) {
+          totalCount pageInfo { hasNextPage } nodes { displayName addresses { id } memberships { organization { name } } }
+        } }
+      }
+    }
+  `;
+  const two = await server.gql(query, { first: 2 });
+  const ten = await server.gql(query, { first: 10 });
+  assert.equal(ten.errors, undefined, JSON.stringify(ten.errors));
+  assert.equal(ten.extensions?.sqlStatements, two.extensions?.sqlStatements);
+  const extras = ten.data.organizations.nodes.filter((o: any) => o.name.startsWith("Extra "));
+  assert.equal(extras.length, 8);
+  for (const [i, org] of extras.entries()) {
+    assert.equal(org.customers.totalCount, i + 1);
+    assert.equal(org.customers.pageInfo.hasNextPage, i + 1 > 3);
+    const names = org.customers.nodes.map((c: any) => c.displayName);
+    const expected = Array.from({ length: i + 1 }, (_, c) => `E${i}-${c}`).sort().reverse().slice(0, 3);
+    assert.deepEqual(names, expected);
+    assert.ok(org.customers.nodes.every((c: any) => c.memberships[0].organization.name === org.name));
+  }
+});

@@ -34,6 +34,7 @@ import {
 } from "../db/schema";
 import type { ConnectionResult } from "../types/common.types";
 import { keyset, pageRequest, toConnection, type CursorKey, type PageArgs } from "../services/pagination";
+import { listCustomersOfOrganizations, type CustomerListArgs } from "../services/customer.query";
 
 /** The person profile as the graph shows it; phones and questions come from their own loaders. */
 export interface PersonView {
@@ -341,6 +342,23 @@ export function createLoaders(db: Db) {
 
     wallets: new DataLoader<string, WalletRow[]>(async (ids) =>
       grouped(ids, await db.select().from(wallets).where(inArray(wallets.customerId, [...ids])).all(), (r) => r.customerId),
+    ),
+
+    organizationCustomers: new DataLoader<ChildPageKey<CustomerListArgs>, ConnectionResult<CustomerRow>, string>(
+      async (keys) => {
+        const groups = new Map<string, ChildPageKey<CustomerListArgs>[]>();
+        for (const k of keys) {
+          const g = JSON.stringify(k.args);
+          groups.set(g, [...(groups.get(g) ?? []), k]);
+        }
+        const results = new Map<string, ConnectionResult<CustomerRow>>();
+        for (const [g, members] of groups) {
+          const pages = await listCustomersOfOrganizations(db, [...new Set(members.map((m) => m.parentId))], members[0].args);
+          for (const [organizationId, page] of pages) results.set(`${g}|${organizationId}`, page);
+        }
+        return keys.map((k) => results.get(`${JSON.stringify(k.args)}|${k.parentId}`)!);
+      },
+      { cacheKeyFn: (k) => JSON.stringify([k.parentId, k.args]) },
     ),
 
     documents: childConnection<DocumentRow, DocumentPageArgs>(db, {

@@ -1,7 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { sql } from "drizzle-orm";
 import { organizations, type OrganizationRow } from "../db/schema";
-import { listCustomers } from "../services/customer.query";
 import { keyset, pageRequest, toConnection } from "../services/pagination";
 import { ConnectionArgs, OrganizationCustomersArgs } from "../types/args";
 import { CreateOrganizationInput, UpdateOrganizationInput } from "../types/customer.input";
@@ -53,7 +52,7 @@ export class OrganizationResolver {
 
   @FieldResolver(() => CustomerConnection, { description: "Customers onboarded to this organization." })
   customers(@Root() organization: OrganizationRow, @Args(() => OrganizationCustomersArgs) args: OrganizationCustomersArgs, @Ctx() ctx: Context) {
-    return listCustomers(ctx.db.read, { ...args, filter: { ...args.filter, organizationId: organization.id } });
+    return ctx.loaders.organizationCustomers.load({ parentId: organization.id, args: { ...args } });
   }
 }
 

@@ -1,6 +1,6 @@
 // Customer reads: the filtered, ordered, keyset-paginated list behind `customers`,
 // `Organization.customers` and their totals.
-import { and, eq, gte, inArray, isNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gte, inArray, isNull, lt, lte, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { containsText, jsonArrayHasAny } from "../db/dialect";
 import { companies, customerAddresses, customers, memberships, type CustomerRow } from "../db/schema";
@@ -97,13 +97,18 @@ function filterConditions(filter: CustomerFilterData, search: string | null | un
   return where.filter((c): c is SQL => c !== undefined);
 }
 
-export async function listCustomers(db: Db, args: CustomerListArgs): Promise<ConnectionResult<CustomerRow>> {
+function prepare(args: CustomerListArgs) {
   const field = args.orderBy?.field ?? "CREATED_AT";
   const descending = args.orderBy?.direction === "DESC";
   const request = pageRequest(args, `${field}:${descending ? "DESC" : "ASC"}`, 2);
   const conditions = filterConditions(args.filter ?? {}, args.search);
   const sortKey = SORT_KEYS[field];
   const page = keyset(request, [sortKey, sql`${customers.id}`], descending);
+  return { request, conditions, sortKey, page };
+}
+
+export async function listCustomers(db: Db, args: CustomerListArgs): Promise<ConnectionResult<CustomerRow>> {
+  const { request, conditions, sortKey, page } = prepare(args);
   const rows = await db
     .select({ customer: customers, sortKey: sql<string>`${sortKey}` })
     .from(customers)
@@ -124,6 +129,65 @@ export async function listCustomers(db: Db, args: CustomerListArgs): Promise<Con
     edges: connection.edges.map((e) => ({ cursor: e.cursor, node: e.node.customer })),
     nodes: connection.nodes.map((n) => n.customer),
   };
+}
+
+/**
+ * The same page for several organizations at once (`Organization.customers` in a list of
+ * organizations): one statement for the pages, with a window function per organization, and one
+ * for their totals.
+ */
+export async function listCustomersOfOrganizations(
+  db: Db,
+  organizationIds: string[],
+  args: CustomerListArgs,
+): Promise<Map<string, ConnectionResult<CustomerRow>>> {
+  const { request, conditions, sortKey, page } = prepare(args);
+  const onboarded = and(eq(memberships.customerId, customers.id), eq(memberships.active, true));
+  const ranked = db
+    .select({
+      ...getTableColumns(customers),
+      sortKey: sql<string>`${sortKey}`.as("sort_key"),
+      organization: sql<string>`${memberships.organizationId}`.as("organization"),
+      rank: sql<number>`row_number() over (partition by ${memberships.organizationId} order by ${sql.join(page.orderBy, sql`, `)})`.as("rank"),
+    })
+    .from(customers)
+    .innerJoin(memberships, onboarded)
+    .where(and(inArray(memberships.organizationId, organizationIds), ...conditions, ...page.where))
+    .as("ranked");
+  const rows = await db.select().from(ranked).where(lte(ranked.rank, request.limit + 1)).orderBy(asc(ranked.rank)).all();
+
+  let totals: Promise<Map<string, number>> | undefined;
+  const totalsOnce = () =>
+    (totals ??= (async () => {
+      const counts = await db
+        .select({ organization: memberships.organizationId, count: sql<number>`count(*)` })
+        .from(customers)
+        .innerJoin(memberships, onboarded)
+        .where(and(inArray(memberships.organizationId, organizationIds), ...conditions))
+        .groupBy(memberships.organizationId)
+        .all();
+      return new Map(counts.map((c) => [c.organization, c.count]));
+    })());
+
+  const result = new Map<string, ConnectionResult<CustomerRow>>();
+  for (const organizationId of organizationIds) {
+    const own = rows
+      .filter((r) => r.organization === organizationId)
+      .map(({ sortKey: key, organization, rank, ...customer }) => {
+        void organization;
+        void rank;
+        return { key, customer: customer as CustomerRow };
+      });
+    const connection = toConnection(own, request, (r) => [r.key, r.customer.id], async () =>
+      (await totalsOnce()).get(organizationId) ?? 0,
+    );
+    result.set(organizationId, {
+      ...connection,
+      edges: connection.edges.map((e) => ({ cursor: e.cursor, node: e.node.customer })),
+      nodes: connection.nodes.map((n) => n.customer),
+    });
+  }
+  return result;
 }
 
 /** The customer an organization knows by `reference`; with no organization, the oldest match. */
