@@ -572,7 +572,11 @@ export class CustomerService {
       const customer = await this.findCustomer(tx, current.customerId, ["id"]);
       const columns: Partial<CustomerAddressRow> = {};
       if (data.purpose != null && data.purpose !== current.purpose) columns.purpose = data.purpose;
-      if (data.isPrimary != null && data.isPrimary !== current.isPrimary) columns.isPrimary = data.isPrimary;
+      if (data.isPrimary === false && current.isPrimary) {
+        // A customer with addresses always has exactly one primary one.
+        throw UserErrors.of("INVALID", ["isPrimary"], "Make another address primary instead of unsetting the primary one.");
+      }
+      if (data.isPrimary === true && !current.isPrimary) columns.isPrimary = true;
       if (data.address) {
         const wanted = addressColumns(data.address);
         const differs = (Object.keys(wanted) as (keyof typeof wanted)[]).some((k) => !same(wanted[k], current[k]));

@@ -7,6 +7,12 @@ import { UserErrors } from "./errors";
 
 const trimmed = z.string().trim();
 
+/**
+ * Cross-field checks run even when a field inside failed (zod skips them by default once a
+ * transform has failed), so that a form gets every problem at once.
+ */
+const always = { when: (payload: { value: unknown }) => typeof payload.value === "object" && payload.value !== null };
+
 /** Required text, 1..max characters after trimming. */
 export const text = (max: number) =>
   trimmed.min(1, { error: "must not be empty" }).max(max, { error: `must be at most ${max} characters` });
@@ -61,7 +67,7 @@ function isCalendarDate(value: string): boolean {
   return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
 }
 
-export const localDate = trimmed.refine(isCalendarDate, { error: "is not a calendar date (YYYY-MM-DD)" });
+export const localDate = trimmed.refine(isCalendarDate, { error: "is not a calendar date (YYYY-MM-DD)", abort: true });
 
 const birthDate = localDate.refine(
   (v) => v >= "1900-01-01" && v <= new Date().toISOString().slice(0, 10),
@@ -77,7 +83,7 @@ const namedValue = z
       (v.type === "BOOLEAN" && (v.value === "true" || v.value === "false")) ||
       (v.type === "DATE" && isCalendarDate(v.value));
     if (!ok) ctx.addIssue({ code: "custom", path: ["value"], message: `is not a valid ${v.type.toLowerCase()}` });
-  });
+  }, always);
 
 const list = <T extends z.ZodType>(item: T, max: number) =>
   z.array(item).max(max, { error: `must have at most ${max} items` });
@@ -203,7 +209,7 @@ export const notificationPreferences = list(notificationPreference, 15).superRef
     if (seen.has(key)) ctx.addIssue({ code: "custom", path: [i], message: `sets ${key} twice` });
     seen.add(key);
   });
-});
+}, always);
 
 const onePrimary = (addresses: { isPrimary?: boolean | null }[] | null | undefined, ctx: z.RefinementCtx) => {
   let primaries = 0;
@@ -244,7 +250,7 @@ export const createCustomerSchema = z
       ctx.addIssue({ code: "custom", path: ["company"], message: "is required for an ORGANIZATION customer" });
     }
     onePrimary(v.addresses, ctx);
-  });
+  }, always);
 export type CreateCustomerData = z.infer<typeof createCustomerSchema>;
 
 export const updateCustomerSchema = z.object({
