@@ -44,6 +44,8 @@ function open(filename: string, options?: Database.Options): Database.Database {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("synchronous = NORMAL");
+  // SQLite's lower() folds ASCII only; case-insensitive matching and sorting use this instead.
+  sqlite.function("unicode_lower", { deterministic: true }, (v: unknown) => (typeof v === "string" ? v.toLowerCase() : v));
   return sqlite;
 }
 

@@ -11,7 +11,17 @@ export function likePattern(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/** Unicode lower case (SQLite's own lower() folds ASCII only; see src/db/client.ts). */
+export function lowerText(expr: SQLWrapper): SQL {
+  return sql`unicode_lower(${expr})`;
+}
+
 /** Case-insensitive substring match of `expr` against user text. */
 export function containsText(expr: SQLWrapper, text: string): SQL {
-  return sql`lower(${expr}) like ${likePattern(text)} escape '\\'`;
+  return sql`${lowerText(expr)} like ${likePattern(text)} escape '\\'`;
+}
+
+/** Substring match against a column that is stored lower-cased already. */
+export function containsLowered(expr: SQLWrapper, text: string): SQL {
+  return sql`${expr} like ${likePattern(text)} escape '\\'`;
 }

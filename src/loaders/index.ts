@@ -109,6 +109,35 @@ interface ChildPageKey<A> {
 }
 
 /**
+ * Runs `load` once per group of keys that share arguments (as `group` names them), with all the
+ * group's parents at once. A group that fails (a bad cursor, say) fails its own keys only.
+ */
+async function perArgumentGroup<A, R>(
+  keys: readonly ChildPageKey<A>[],
+  group: (args: A) => unknown,
+  load: (parentIds: string[], args: A) => Promise<Map<string, R>>,
+): Promise<(R | Error)[]> {
+  const groups = new Map<string, ChildPageKey<A>[]>();
+  for (const k of keys) {
+    const g = JSON.stringify(group(k.args));
+    groups.set(g, [...(groups.get(g) ?? []), k]);
+  }
+  const results = new Map<string, R | Error>();
+  for (const [g, members] of groups) {
+    const parentIds = [...new Set(members.map((m) => m.parentId))];
+    try {
+      const loaded = await load(parentIds, members[0].args);
+      for (const id of parentIds) results.set(`${g}|${id}`, loaded.get(id)!);
+    } catch (error) {
+      for (const id of parentIds) results.set(`${g}|${id}`, error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+  return keys.map((k) => results.get(`${JSON.stringify(group(k.args))}|${k.parentId}`)!);
+}
+
+const pageKey = <A>(k: ChildPageKey<A>) => JSON.stringify([k.parentId, k.args]);
+
+/**
  * Loaders for a per-parent connection (a customer's documents or events): all parents that
  * ask with the same arguments are paged in one statement with a window function.
  */
@@ -120,48 +149,34 @@ function childConnection<Row extends Record<string, unknown>, A extends PageArgs
   keyOf: (row: Row) => CursorKey;
   filter: (args: A) => SQL[];
 }) {
+  // The totals depend on the filter arguments only, not on the page.
   const filterOnly = (args: A) => {
     const { first, after, last, before, ...rest } = args;
     void first; void after; void last; void before;
     return rest;
   };
+  const parentProperty = Object.entries(getTableColumns(spec.table)).find(([, c]) => c.name === spec.parent.name)![0];
 
   const count = new DataLoader<ChildPageKey<A>, number, string>(
-    async (keys) => {
-      const groups = new Map<string, ChildPageKey<A>[]>();
-      for (const k of keys) {
-        const g = JSON.stringify(filterOnly(k.args));
-        groups.set(g, [...(groups.get(g) ?? []), k]);
-      }
-      const counts = new Map<string, number>();
-      for (const [g, members] of groups) {
-        const parentIds = [...new Set(members.map((m) => m.parentId))];
+    (keys) =>
+      perArgumentGroup(keys, filterOnly, async (parentIds, args) => {
         const rows = await db
           .select({ parentId: sql<string>`${spec.parent}`, count: sql<number>`count(*)` })
           .from(spec.table)
-          .where(and(inArray(spec.parent, parentIds), ...spec.filter(members[0].args)))
+          .where(and(inArray(spec.parent, parentIds), ...spec.filter(args)))
           .groupBy(spec.parent)
           .all();
-        for (const r of rows) counts.set(`${g}|${r.parentId}`, r.count);
-      }
-      return keys.map((k) => counts.get(`${JSON.stringify(filterOnly(k.args))}|${k.parentId}`) ?? 0);
-    },
+        const counts = new Map(rows.map((r) => [r.parentId, r.count]));
+        return new Map(parentIds.map((id) => [id, counts.get(id) ?? 0]));
+      }),
     { cacheKeyFn: (k) => JSON.stringify([k.parentId, filterOnly(k.args)]) },
   );
 
-  const page = new DataLoader<ChildPageKey<A>, ConnectionResult<Row>, string>(
-    async (keys) => {
-      const groups = new Map<string, ChildPageKey<A>[]>();
-      for (const k of keys) {
-        const g = JSON.stringify(k.args);
-        groups.set(g, [...(groups.get(g) ?? []), k]);
-      }
-      const results = new Map<string, ConnectionResult<Row>>();
-      for (const [g, members] of groups) {
-        const args = members[0].args;
+  return new DataLoader<ChildPageKey<A>, ConnectionResult<Row>, string>(
+    (keys) =>
+      perArgumentGroup(keys, (args) => args, async (parentIds, args) => {
         const request = pageRequest(args, spec.ordering, 1);
         const window = keyset(request, [sql`${spec.key}`], false);
-        const parentIds = [...new Set(members.map((m) => m.parentId))];
         const ranked = db
           .select({
             ...getTableColumns(spec.table),
@@ -176,25 +191,19 @@ function childConnection<Row extends Record<string, unknown>, A extends PageArgs
           .where(lte(ranked.rn, request.limit + 1))
           .orderBy(asc(ranked.rn))
           .all()) as unknown as (Row & { rn: number })[];
-        const parentKey = spec.parent.name;
-        const byParent = grouped(parentIds, rows, (r) => {
-          const column = Object.entries(getTableColumns(spec.table)).find(([, c]) => c.name === parentKey)![0];
-          return r[column] as string;
-        });
-        parentIds.forEach((parentId, i) => {
-          const list = byParent[i].map(({ rn, ...row }) => {
-            void rn;
-            return row as unknown as Row;
-          });
-          results.set(`${g}|${parentId}`, toConnection(list, request, spec.keyOf, () => count.load({ parentId, args })));
-        });
-      }
-      return keys.map((k) => results.get(`${JSON.stringify(k.args)}|${k.parentId}`)!);
-    },
-    { cacheKeyFn: (k) => JSON.stringify([k.parentId, k.args]) },
+        const byParent = grouped(parentIds, rows, (r) => r[parentProperty] as string);
+        return new Map(
+          parentIds.map((parentId, i) => {
+            const list = byParent[i].map(({ rn, ...row }) => {
+              void rn;
+              return row as unknown as Row;
+            });
+            return [parentId, toConnection(list, request, spec.keyOf, () => count.load({ parentId, args }))];
+          }),
+        );
+      }),
+    { cacheKeyFn: pageKey },
   );
-
-  return page;
 }
 
 export interface DocumentPageArgs extends PageArgs {
@@ -345,20 +354,8 @@ export function createLoaders(db: Db) {
     ),
 
     organizationCustomers: new DataLoader<ChildPageKey<CustomerListArgs>, ConnectionResult<CustomerRow>, string>(
-      async (keys) => {
-        const groups = new Map<string, ChildPageKey<CustomerListArgs>[]>();
-        for (const k of keys) {
-          const g = JSON.stringify(k.args);
-          groups.set(g, [...(groups.get(g) ?? []), k]);
-        }
-        const results = new Map<string, ConnectionResult<CustomerRow>>();
-        for (const [g, members] of groups) {
-          const pages = await listCustomersOfOrganizations(db, [...new Set(members.map((m) => m.parentId))], members[0].args);
-          for (const [organizationId, page] of pages) results.set(`${g}|${organizationId}`, page);
-        }
-        return keys.map((k) => results.get(`${JSON.stringify(k.args)}|${k.parentId}`)!);
-      },
-      { cacheKeyFn: (k) => JSON.stringify([k.parentId, k.args]) },
+      (keys) => perArgumentGroup(keys, (args) => args, (organizationIds, args) => listCustomersOfOrganizations(db, organizationIds, args)),
+      { cacheKeyFn: pageKey },
     ),
 
     documents: childConnection<DocumentRow, DocumentPageArgs>(db, {

@@ -2,7 +2,7 @@
 // `Organization.customers` and their totals.
 import { and, asc, eq, getTableColumns, gte, inArray, isNull, lt, lte, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { containsText, jsonArrayHasAny } from "../db/dialect";
+import { containsLowered, containsText, jsonArrayHasAny, lowerText } from "../db/dialect";
 import { companies, customerAddresses, customers, memberships, type CustomerRow } from "../db/schema";
 import type { ConnectionResult } from "../types/common.types";
 import type { CustomerOrderField, CustomerStatus, CustomerType, OrderDirection, RiskLevel, VerificationStatus } from "../types/enums";
@@ -39,7 +39,7 @@ export interface CustomerListArgs extends PageArgs {
 const SORT_KEYS: Record<CustomerOrderField, SQL> = {
   CREATED_AT: sql`${customers.createdAt}`,
   UPDATED_AT: sql`${customers.updatedAt}`,
-  DISPLAY_NAME: sql`lower(${customers.displayName})`,
+  DISPLAY_NAME: lowerText(customers.displayName),
   EMAIL: sql`coalesce(${customers.email}, '')`,
 };
 
@@ -90,8 +90,8 @@ function filterConditions(filter: CustomerFilterData, search: string | null | un
     const phoneDigits = term.replace(/[\s()+\-.]/g, "");
     where.push(
       /^\d{4,}$/.test(phoneDigits) && phoneDigits !== term
-        ? or(containsText(customers.searchText, term), containsText(customers.searchText, phoneDigits))
-        : containsText(customers.searchText, term),
+        ? or(containsLowered(customers.searchText, term), containsLowered(customers.searchText, phoneDigits))
+        : containsLowered(customers.searchText, term),
     );
   }
   return where.filter((c): c is SQL => c !== undefined);

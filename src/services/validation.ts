@@ -1,7 +1,7 @@
 // Input hygiene: every input a mutation takes is parsed here, normalised (E.164 phones, alpha-2
 // countries, trimmed text) and turned into userErrors with field paths when it is not valid.
 import { z } from "zod";
-import countries from "i18n-iso-countries";
+import { toAlpha2 } from "../lib/countries";
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
 import { UserErrors } from "./errors";
 
@@ -23,15 +23,6 @@ export const optionalText = (max: number) =>
     .max(max, { error: `must be at most ${max} characters` })
     .transform((v) => (v === "" ? null : v))
     .nullish();
-
-/** ISO 3166-1 alpha-2, alpha-3 or numeric ("784") to alpha-2. */
-export function toAlpha2(value: string): string | null {
-  const v = value.trim().toUpperCase();
-  if (/^\d{1,3}$/.test(v)) return countries.numericToAlpha2(v.padStart(3, "0")) ?? null;
-  if (/^[A-Z]{3}$/.test(v)) return countries.alpha3ToAlpha2(v) ?? null;
-  if (/^[A-Z]{2}$/.test(v) && countries.isValid(v)) return v;
-  return null;
-}
 
 export const country = z.string().transform((value, ctx) => {
   const code = toAlpha2(value);

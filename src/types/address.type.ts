@@ -1,5 +1,6 @@
 import { Field, Float, ObjectType } from "type-graphql";
-import { GraphQLCountryCode, GraphQLLatitude, GraphQLLongitude } from "graphql-scalars";
+import { GraphQLLatitude, GraphQLLongitude } from "graphql-scalars";
+import { CountryCode } from "./scalars";
 import { NamedValue, Node } from "./common.types";
 
 @ObjectType({ simpleResolvers: true, description: "A point on Earth (WGS 84)." })
@@ -37,7 +38,7 @@ export class RelatedAddress {
 
 @ObjectType({ simpleResolvers: true, description: "A postal address, structured as the reference APIs model it." })
 export class Address {
-  @Field(() => GraphQLCountryCode, { description: "Country (ISO 3166-1 alpha-2)." })
+  @Field(() => CountryCode, { description: "Country (ISO 3166-1 alpha-2)." })
   country!: string;
 
   @Field(() => String, { nullable: true, description: "State, province, county or other region." })

@@ -1,7 +1,8 @@
 // Input types. Emails, phones, countries and dates are plain strings so that a bad value comes
 // back as a userErrors entry with its field path, not as a request-level error.
 import { Field, Float, ID, InputType, Int } from "type-graphql";
-import { GraphQLCountryCode, GraphQLDateTime } from "graphql-scalars";
+import { GraphQLDateTime } from "graphql-scalars";
+import { CountryCode } from "./scalars";
 import {
   CustomerOrderField,
   CustomerStatus,
@@ -365,7 +366,7 @@ export class CustomerFilter {
   statuses?: CustomerStatus[] | null;
   @Field(() => [String], { nullable: true, description: "Customers with at least one of these tags." })
   tags?: string[] | null;
-  @Field(() => [GraphQLCountryCode], { nullable: true, description: "Customers with an address in, or a company registered in, one of these countries." })
+  @Field(() => [CountryCode], { nullable: true, description: "Customers with an address in, or a company registered in, one of these countries." })
   countryCodes?: string[] | null;
   @Field(() => String, { nullable: true, description: "Part of an address's city, case-insensitive." })
   city?: string | null;

@@ -1,12 +1,12 @@
 import { Field, Int, ObjectType } from "type-graphql";
 import {
-  GraphQLCountryCode,
   GraphQLDateTime,
   GraphQLEmailAddress,
   GraphQLLocalDate,
   GraphQLPhoneNumber,
   GraphQLURL,
 } from "graphql-scalars";
+import { CountryCode } from "./scalars";
 import { connectionTypes, Node } from "./common.types";
 import {
   Channel,
@@ -51,7 +51,7 @@ export class TelephoneNumber {
   @Field(() => GraphQLPhoneNumber, { description: "The number in E.164 form." })
   number!: string;
 
-  @Field(() => GraphQLCountryCode, { nullable: true, description: "Country of the number." })
+  @Field(() => CountryCode, { nullable: true, description: "Country of the number." })
   country!: string | null;
 
   @Field(() => String, { nullable: true, description: "Network operator." })
@@ -102,7 +102,7 @@ export class Person {
   @Field(() => String, { nullable: true, description: "Place of birth." })
   placeOfBirth!: string | null;
 
-  @Field(() => GraphQLCountryCode, { nullable: true, description: "Nationality (ISO 3166-1 alpha-2)." })
+  @Field(() => CountryCode, { nullable: true, description: "Nationality (ISO 3166-1 alpha-2)." })
   nationality!: string | null;
 
   @Field(() => GraphQLEmailAddress, { nullable: true, description: "The person's own email, if it differs from the customer's." })
@@ -135,7 +135,7 @@ export class Company {
   @Field(() => String, { nullable: true, description: "Company registration number." })
   registrationNumber!: string | null;
 
-  @Field(() => GraphQLCountryCode, { nullable: true, description: "Country of registration." })
+  @Field(() => CountryCode, { nullable: true, description: "Country of registration." })
   countryCode!: string | null;
 }
 

@@ -1,5 +1,6 @@
 import { Field, ObjectType } from "type-graphql";
-import { GraphQLCountryCode, GraphQLDateTime } from "graphql-scalars";
+import { GraphQLDateTime } from "graphql-scalars";
+import { CountryCode } from "./scalars";
 import { connectionTypes, Node } from "./common.types";
 import { DataCenter } from "./enums";
 
@@ -15,7 +16,7 @@ export class Organization extends Node {
   @Field(() => String, { nullable: true, description: "Registered legal name." })
   legalName!: string | null;
 
-  @Field(() => GraphQLCountryCode, { nullable: true, description: "Country of registration (ISO 3166-1 alpha-2)." })
+  @Field(() => CountryCode, { nullable: true, description: "Country of registration (ISO 3166-1 alpha-2)." })
   countryCode!: string | null;
 
   @Field(() => DataCenter, { nullable: true, description: "Region where this organization's customer data is kept." })
