@@ -21,6 +21,7 @@ import {
   type DocumentRow,
   type PersonNameRow,
   type PersonRow,
+  type TelephoneNumberRow,
 } from "../db/schema";
 import { publishEvents, recordEvent, type NewEvent } from "../events/event-log";
 import type { EventBus } from "../events/pubsub";
@@ -98,6 +99,23 @@ function nameRow(customerId: string, part: PersonNameRow["part"], n: PersonNameD
     native: n.native ?? null,
     prefix: n.prefix ?? null,
     suffix: n.suffix ?? null,
+  };
+}
+
+function phoneRow(
+  customerId: string,
+  position: number,
+  t: NonNullable<PersonData["telephoneNumbers"]>[number],
+): TelephoneNumberRow {
+  return {
+    customerId,
+    position,
+    phoneType: t.phoneType,
+    number: t.number,
+    country: t.country ?? null,
+    operator: t.operator ?? null,
+    encoding: t.encoding ?? null,
+    purpose: t.purpose ?? null,
   };
 }
 
@@ -367,16 +385,7 @@ export class CustomerService {
     if (given("telephoneNumbers") || !current) {
       await tx.delete(telephoneNumbers).where(eq(telephoneNumbers.customerId, customerId));
       for (const [position, t] of (person.telephoneNumbers ?? []).entries()) {
-        await tx.insert(telephoneNumbers).values({
-          customerId,
-          position,
-          phoneType: t.phoneType,
-          number: t.number,
-          country: t.country ?? null,
-          operator: t.operator ?? null,
-          encoding: t.encoding ?? null,
-          purpose: t.purpose ?? null,
-        });
+        await tx.insert(telephoneNumbers).values(phoneRow(customerId, position, t));
       }
     }
     if (secrets.secretQuestions !== undefined) {
@@ -427,16 +436,7 @@ export class CustomerService {
       if (person[key] !== undefined && (person[key] ?? null) !== (current?.[key] ?? null)) changed.push(`person.${key}`);
     }
     if (person.telephoneNumbers !== undefined) {
-      const wanted = (person.telephoneNumbers ?? []).map((t, position) => ({
-        customerId,
-        position,
-        phoneType: t.phoneType,
-        number: t.number,
-        country: t.country ?? null,
-        operator: t.operator ?? null,
-        encoding: t.encoding ?? null,
-        purpose: t.purpose ?? null,
-      }));
+      const wanted = (person.telephoneNumbers ?? []).map((t, position) => phoneRow(customerId, position, t));
       if (!same(phones, wanted)) changed.push("person.telephoneNumbers");
     }
     const secretChanged = async (given: string | null | undefined, hash: string | null | undefined) =>
