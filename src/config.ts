@@ -15,6 +15,25 @@ const ConfigSchema = z.object({
   // Public base URL of this server, used in links handed to customers (verification pages).
   PUBLIC_URL: z.url().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // KYC providers allowed to report to POST /hooks/kyc/<provider>, with their HMAC secrets:
+  // "name:secret,other:secret2".
+  KYC_WEBHOOK_SECRETS: z
+    .string()
+    .default("")
+    .transform((v, ctx) => {
+      const entries = v.split(",").map((e) => e.trim()).filter(Boolean).map((e) => e.split(":"));
+      if (entries.some((e) => e.length !== 2 || !/^[a-z0-9_-]+$/.test(e[0]) || e[1].length < 16)) {
+        ctx.addIssue({ code: "custom", message: 'must be "provider:secret" pairs, comma-separated, secrets of 16+ characters' });
+        return z.NEVER;
+      }
+      return Object.fromEntries(entries) as Record<string, string>;
+    }),
+  VERIFICATION_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 7),
+  // How often expired documents and challenges are swept (ms).
+  EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(60 * 60 * 1000),
+  WALLET_CHALLENGE_TTL_SECONDS: z.coerce.number().int().min(10).max(86400).default(600),
+  TWO_FACTOR_CODE_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
+  TWO_FACTOR_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { production: boolean };

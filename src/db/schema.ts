@@ -1,6 +1,7 @@
 // Drizzle tables: the single source of truth for the database. drizzle-kit generates the
 // migrations in drizzle/sqlite from this file. Timestamps are ISO 8601 UTC strings with
 // millisecond precision, so that they sort lexicographically and round-trip to DateTime.
+import { sql } from "drizzle-orm";
 import {
   type AnySQLiteColumn,
   index,
@@ -22,6 +23,14 @@ export interface RelatedAddressRow {
   address: string;
 }
 
+export interface RegistrationPolicyRow {
+  requiredFields: string[];
+}
+
+/** Lifecycle of challenges and verification sessions. SUSPENDED: switched off by a deactivation. */
+export const CHALLENGE_STATUSES = ["OPEN", "USED", "EXPIRED", "LOCKED", "CANCELLED", "SUSPENDED"] as const;
+export type ChallengeStatus = (typeof CHALLENGE_STATUSES)[number];
+
 export const organizations = sqliteTable(
   "organizations",
   {
@@ -31,6 +40,11 @@ export const organizations = sqliteTable(
     countryCode: text("country_code"),
     dataCenter: text("data_center"),
     parentId: text("parent_id").references((): AnySQLiteColumn => organizations.id),
+    // Which fields a customer must have to be registered here (B2Core's registration wizard).
+    registrationPolicy: text("registration_policy", { mode: "json" })
+      .$type<RegistrationPolicyRow>()
+      .notNull()
+      .default(sql`'{"requiredFields":[]}'`),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
@@ -76,6 +90,12 @@ export const customers = sqliteTable(
     archivedVia: text("archived_via"),
     deactivatedAt: text("deactivated_at"),
     deactivationReason: text("deactivation_reason"),
+    // The status to go back to on reactivation and on restore.
+    statusBeforeDeactivation: text("status_before_deactivation", { enum: ["NEW", "ACTIVE"] }),
+    statusBeforeArchive: text("status_before_archive", { enum: ["NEW", "ACTIVE", "DEACTIVATED"] }),
+    // The login account given at onboarding (AvePoint's registrationAccount), unique.
+    registrationAccount: text("registration_account"),
+    dataCenter: text("data_center"),
     erasedAt: text("erased_at"),
   },
   (t) => [
@@ -84,6 +104,7 @@ export const customers = sqliteTable(
     index("customers_updated_idx").on(t.updatedAt, t.id),
     index("customers_email_idx").on(t.email),
     index("customers_status_idx").on(t.status),
+    uniqueIndex("customers_registration_account_uq").on(t.registrationAccount),
   ],
 );
 
@@ -100,6 +121,8 @@ export const persons = sqliteTable("persons", {
   passwordHash: text("password_hash"),
   pinCodeHash: text("pin_code_hash"),
   twoFactorType: text("two_factor_type", { enum: ["SMS", "EMAIL", "TOTP"] }),
+  // Where codes are sent (needed to send them); only the masked form is ever returned.
+  twoFactorTarget: text("two_factor_target"),
   twoFactorMasked: text("two_factor_masked"),
 });
 
@@ -248,6 +271,8 @@ export const memberships = sqliteTable(
     tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
     onboardedAt: text("onboarded_at").notNull(),
     active: integer("active", { mode: "boolean" }).notNull(),
+    // Switched off by the customer's deactivation, to be switched on again by reactivation.
+    suspended: integer("suspended", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     primaryKey({ columns: [t.customerId, t.organizationId] }),
@@ -265,8 +290,65 @@ export const wallets = sqliteTable(
     chain: text("chain").notNull(),
     verifiedAt: text("verified_at"),
     active: integer("active", { mode: "boolean" }).notNull(),
+    suspended: integer("suspended", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.customerId, t.chain, t.address] })],
+);
+
+// A KYC verification session: the link handed to the customer, with its provider.
+export const verificationSessions = sqliteTable(
+  "verification_sessions",
+  {
+    id: text("id").primaryKey(),
+    customerId: text("customer_id")
+      .notNull()
+      .references(() => customers.id, { onDelete: "cascade" }),
+    provider: text("provider").notNull(),
+    // SHA-256 of the random token in the URL; the token itself is not stored.
+    tokenHash: text("token_hash").notNull(),
+    url: text("url").notNull(),
+    status: text("status", { enum: CHALLENGE_STATUSES }).notNull(),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+  },
+  (t) => [uniqueIndex("verification_sessions_token_uq").on(t.tokenHash), index("verification_sessions_customer_idx").on(t.customerId)],
+);
+
+// A message to sign with a wallet's key, proving ownership (EIP-191).
+export const walletChallenges = sqliteTable(
+  "wallet_challenges",
+  {
+    id: text("id").primaryKey(),
+    customerId: text("customer_id")
+      .notNull()
+      .references(() => customers.id, { onDelete: "cascade" }),
+    address: text("address").notNull(),
+    chain: text("chain").notNull(),
+    message: text("message").notNull(),
+    status: text("status", { enum: CHALLENGE_STATUSES }).notNull(),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    usedAt: text("used_at"),
+  },
+  (t) => [index("wallet_challenges_customer_idx").on(t.customerId)],
+);
+
+// A one-time two-factor code sent to the customer's target; only its hash is kept.
+export const twoFactorChallenges = sqliteTable(
+  "two_factor_challenges",
+  {
+    id: text("id").primaryKey(),
+    customerId: text("customer_id")
+      .notNull()
+      .references(() => customers.id, { onDelete: "cascade" }),
+    codeHash: text("code_hash").notNull(),
+    status: text("status", { enum: CHALLENGE_STATUSES }).notNull(),
+    attemptsLeft: integer("attempts_left").notNull(),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    usedAt: text("used_at"),
+  },
+  (t) => [index("two_factor_challenges_customer_idx").on(t.customerId)],
 );
 
 // The customer event log. `seq` orders events in commit order (SQLite serialises writers);
@@ -303,3 +385,6 @@ export type NotificationPreferenceRow = typeof notificationPreferences.$inferSel
 export type MembershipRow = typeof memberships.$inferSelect;
 export type WalletRow = typeof wallets.$inferSelect;
 export type CustomerEventRow = typeof customerEvents.$inferSelect;
+export type VerificationSessionRow = typeof verificationSessions.$inferSelect;
+export type WalletChallengeRow = typeof walletChallenges.$inferSelect;
+export type TwoFactorChallengeRow = typeof twoFactorChallenges.$inferSelect;

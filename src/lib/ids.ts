@@ -11,6 +11,9 @@ export const ID_PREFIXES = {
   event: "evt",
   webhook: "whk",
   apiKey: "key",
+  verificationSession: "ver",
+  walletChallenge: "wch",
+  twoFactorChallenge: "tfc",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -11,6 +11,10 @@ import { NodeResolver } from "../resolvers/node.resolver";
 import { OrganizationResolver } from "../resolvers/organization.resolver";
 import { PersonResolver } from "../resolvers/person.resolver";
 import { ViewerResolver } from "../resolvers/viewer.resolver";
+import { LifecycleResolver } from "../resolvers/lifecycle.resolver";
+import { TwoFactorResolver } from "../resolvers/two-factor.resolver";
+import { VerificationResolver } from "../resolvers/verification.resolver";
+import { WalletResolver } from "../resolvers/wallet.resolver";
 
 // type-graphql wants a PubSub as soon as one subscription exists. Ours subscribe through the
 // server's own event bus in the context (the `subscribe` option), so topic-based ones are refused.
@@ -61,6 +65,10 @@ export function buildCustomerSchema(): GraphQLSchema {
       OrganizationResolver,
       MembershipResolver,
       EventResolver,
+      LifecycleResolver,
+      VerificationResolver,
+      WalletResolver,
+      TwoFactorResolver,
     ],
     validate: false,
     pubSub: contextBusOnly,

@@ -1,4 +1,7 @@
+import type { Config } from "../config";
 import type { Database } from "../db/client";
+import type { Links } from "../services/links";
+import type { DevMailbox } from "../services/notifier";
 import type { EventBus } from "../events/pubsub";
 import { createLoaders } from "../loaders";
 import type { Context } from "../resolvers/context";
@@ -9,6 +12,10 @@ export interface AppDeps {
   db: Database;
   bus: EventBus;
   services: Services;
+  config: Config;
+  links: Links;
+  /** The development mailbox; null in production. */
+  mailbox: DevMailbox | null;
 }
 
 // Until access control exists every caller acts for the oldest organization (the demo one)
@@ -17,7 +24,9 @@ const ALL_SCOPES = ["customers:read", "customers:write", "organizations:admin", 
 
 export function createContextFactory(deps: AppDeps) {
   return async (via: Channel = "API"): Promise<Context> => ({
-    ...deps,
+    db: deps.db,
+    bus: deps.bus,
+    services: deps.services,
     loaders: createLoaders(deps.db.read),
     actor: { name: "anonymous", via, organizationId: await deps.services.organizations.defaultOrganizationId() },
     scopes: ALL_SCOPES,

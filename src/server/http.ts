@@ -16,6 +16,8 @@ import type { Logger } from "../lib/logger";
 import type { Config } from "../config";
 import { createErrorFormatter } from "./errors";
 import { createContextFactory, type AppDeps } from "./context";
+import { mailboxRoutes } from "./mailbox.routes";
+import { verificationRoutes } from "./verification.routes";
 
 export interface RunningServer {
   httpServer: http.Server;
@@ -96,6 +98,8 @@ export async function startServer(options: {
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
+  app.use(verificationRoutes(deps));
+  if (deps.mailbox) app.use(mailboxRoutes(deps));
   app.use(
     "/graphql",
     (_req, _res, next) => statementScope.run({ sqlStatements: 0 }, next),

@@ -23,7 +23,7 @@ import {
   type PersonRow,
   type TelephoneNumberRow,
 } from "../db/schema";
-import { publishEvents, recordEvent, type NewEvent } from "../events/event-log";
+import { recordEvent } from "../events/event-log";
 import type { EventBus } from "../events/pubsub";
 import { now } from "../lib/clock";
 import { newId } from "../lib/ids";
@@ -31,6 +31,8 @@ import { hashSecret, verifySecret } from "../lib/secrets";
 import type { Actor } from "./actor";
 import { UserErrors } from "./errors";
 import type { OrganizationService } from "./organization.service";
+import type { VerificationService } from "./verification.service";
+import { assertModifiable, changeCustomers, findCustomer, touchCustomer, type ChangeFn } from "./customer-tx";
 import {
   createCustomerSchema,
   customerAddressSchema,
@@ -151,7 +153,8 @@ function documentRow(customerId: string, d: DocumentData, at: string): DocumentR
     documentType: d.documentType,
     name: d.name,
     location: d.location ?? null,
-    status: "PENDING",
+    // A document that has already expired arrives as EXPIRED: it cannot verify anyone.
+    status: d.expiresAt && d.expiresAt < at.slice(0, 10) ? "EXPIRED" : "PENDING",
     verificationResponse: null,
     metadata: d.metadata ?? [],
     expiresAt: d.expiresAt ?? null,
@@ -199,20 +202,11 @@ export class CustomerService {
     private readonly db: Database,
     private readonly bus: EventBus,
     private readonly organizations: OrganizationService,
+    private readonly verification: VerificationService,
   ) {}
 
-  /** Runs a change in one transaction and publishes its events once it has committed. */
-  private async change<T>(fn: (tx: Db, events: CustomerEventRow[]) => Promise<T>): Promise<T> {
-    const events: CustomerEventRow[] = [];
-    const result = await this.db.transaction((tx) => fn(tx, events));
-    publishEvents(this.bus, events);
-    return result;
-  }
-
-  private async findCustomer(tx: Db, id: string, field: string[]): Promise<CustomerRow> {
-    const row = await tx.select().from(customers).where(eq(customers.id, id)).get();
-    if (!row || row.erasedAt) throw UserErrors.of("NOT_FOUND", field, `Customer ${id} does not exist.`);
-    return row;
+  private change<T>(fn: ChangeFn<T>): Promise<T> {
+    return changeCustomers(this.db, this.bus, fn);
   }
 
   private async assertUniqueReference(tx: Db, organizationId: string, reference: string, exceptId?: string) {
@@ -230,24 +224,6 @@ export class CustomerService {
     if (clash) {
       throw UserErrors.of("DUPLICATE", ["externalReference"], `externalReference "${reference}" is already used by ${clash.id}.`);
     }
-  }
-
-  /** Marks a customer changed: bumps version and audit fields, writes the event. */
-  private async touch(
-    tx: Db,
-    actor: Actor,
-    customer: CustomerRow,
-    event: Omit<NewEvent, "customerId" | "organizationId">,
-    events: CustomerEventRow[],
-    columns: Partial<CustomerRow> = {},
-  ): Promise<void> {
-    await tx
-      .update(customers)
-      .set({ ...columns, version: customer.version + 1, updatedAt: now(), updatedBy: actor.name, updatedVia: actor.via })
-      .where(eq(customers.id, customer.id));
-    events.push(
-      await recordEvent(tx, actor, { ...event, customerId: customer.id, organizationId: customer.organizationId }),
-    );
   }
 
   async create(actor: Actor, input: unknown): Promise<CustomerRow> {
@@ -329,7 +305,8 @@ export class CustomerService {
       events.push(
         await recordEvent(tx, actor, { type: "CREATED", customerId: id, organizationId, changedFields: changedFields.sort() }),
       );
-      return customer;
+      // Creating a customer starts KYC (OffBlocks): the payload carries the verification URL.
+      return this.verification.startInTx(tx, actor, customer, events);
     });
   }
 
@@ -459,7 +436,8 @@ export class CustomerService {
   async update(actor: Actor, input: unknown): Promise<CustomerRow> {
     const data = parseInput(updateCustomerSchema, input);
     return this.change(async (tx, events) => {
-      const customer = await this.findCustomer(tx, data.id, ["id"]);
+      const customer = await findCustomer(tx, data.id, ["id"]);
+      assertModifiable(customer, ["id"]);
       if (data.expectedVersion != null && data.expectedVersion !== customer.version) {
         throw UserErrors.of(
           "VERSION_CONFLICT",
@@ -523,7 +501,7 @@ export class CustomerService {
       const next = { ...customer, ...columns };
       next.displayName = customer.type === "ORGANIZATION" && company ? company.legalName : (person?.fullName ?? customer.displayName);
       next.searchText = searchText({ ...next, personEmail: person?.email, company });
-      await this.touch(tx, actor, customer, { type: "UPDATED", changedFields }, events, {
+      await touchCustomer(tx, actor, customer, { type: "UPDATED", changedFields }, events, {
         ...columns,
         displayName: next.displayName,
         searchText: next.searchText,
@@ -535,7 +513,8 @@ export class CustomerService {
   async addAddress(actor: Actor, input: { customerId: string; address: unknown }): Promise<CustomerAddressRow> {
     const data = parseInput(customerAddressSchema, input.address, ["address"]);
     return this.change(async (tx, events) => {
-      const customer = await this.findCustomer(tx, input.customerId, ["customerId"]);
+      const customer = await findCustomer(tx, input.customerId, ["customerId"]);
+      assertModifiable(customer, ["customerId"]);
       const existing = await tx
         .select({ id: customerAddresses.id })
         .from(customerAddresses)
@@ -547,7 +526,7 @@ export class CustomerService {
       const isPrimary = existing.length === 0 || data.isPrimary === true;
       if (isPrimary) await this.clearPrimary(tx, customer.id);
       const [row] = await tx.insert(customerAddresses).values(this.newAddress(customer.id, data, isPrimary, now())).returning();
-      await this.touch(tx, actor, customer, { type: "UPDATED", changedFields: ["addresses"] }, events);
+      await touchCustomer(tx, actor, customer, { type: "UPDATED", changedFields: ["addresses"] }, events);
       return row;
     });
   }
@@ -569,7 +548,8 @@ export class CustomerService {
     const data = parseInput(updateAddressSchema, input);
     return this.change(async (tx, events) => {
       const current = await this.findAddress(tx, data.id);
-      const customer = await this.findCustomer(tx, current.customerId, ["id"]);
+      const customer = await findCustomer(tx, current.customerId, ["id"]);
+      assertModifiable(customer, ["id"]);
       const columns: Partial<CustomerAddressRow> = {};
       if (data.purpose != null && data.purpose !== current.purpose) columns.purpose = data.purpose;
       if (data.isPrimary === false && current.isPrimary) {
@@ -589,7 +569,7 @@ export class CustomerService {
         .set({ ...columns, updatedAt: now() })
         .where(eq(customerAddresses.id, current.id))
         .returning();
-      await this.touch(tx, actor, customer, { type: "UPDATED", changedFields: ["addresses"] }, events);
+      await touchCustomer(tx, actor, customer, { type: "UPDATED", changedFields: ["addresses"] }, events);
       return row;
     });
   }
@@ -597,7 +577,8 @@ export class CustomerService {
   async removeAddress(actor: Actor, id: string): Promise<CustomerAddressRow> {
     return this.change(async (tx, events) => {
       const current = await this.findAddress(tx, id);
-      const customer = await this.findCustomer(tx, current.customerId, ["id"]);
+      const customer = await findCustomer(tx, current.customerId, ["id"]);
+      assertModifiable(customer, ["id"]);
       await tx.delete(customerAddresses).where(eq(customerAddresses.id, id));
       if (current.isPrimary) {
         // The oldest remaining address becomes primary, so a customer with addresses always has one.
@@ -610,7 +591,7 @@ export class CustomerService {
           .get();
         if (next) await tx.update(customerAddresses).set({ isPrimary: true }).where(eq(customerAddresses.id, next.id));
       }
-      await this.touch(tx, actor, customer, { type: "UPDATED", changedFields: ["addresses"] }, events);
+      await touchCustomer(tx, actor, customer, { type: "UPDATED", changedFields: ["addresses"] }, events);
       return current;
     });
   }
@@ -618,7 +599,8 @@ export class CustomerService {
   async addDocument(actor: Actor, input: { customerId: string; document: unknown }): Promise<DocumentRow> {
     const data = parseInput(documentSchema, input.document, ["document"]);
     return this.change(async (tx, events) => {
-      const customer = await this.findCustomer(tx, input.customerId, ["customerId"]);
+      const customer = await findCustomer(tx, input.customerId, ["customerId"]);
+      assertModifiable(customer, ["customerId"]);
       const [{ count }] = await tx
         .select({ count: sql<number>`count(*)` })
         .from(documents)
@@ -628,7 +610,8 @@ export class CustomerService {
         throw UserErrors.of("INVALID", ["customerId"], `A customer can have at most ${MAX_DOCUMENTS} documents.`);
       }
       const [row] = await tx.insert(documents).values(documentRow(customer.id, data, now())).returning();
-      await this.touch(tx, actor, customer, { type: "DOCUMENT_ADDED", changedFields: ["documents"] }, events);
+      const touched = await touchCustomer(tx, actor, customer, { type: "DOCUMENT_ADDED", changedFields: ["documents"] }, events);
+      await this.verification.recomputeInTx(tx, actor, touched, events);
       return row;
     });
   }
@@ -637,9 +620,11 @@ export class CustomerService {
     return this.change(async (tx, events) => {
       const current = await tx.select().from(documents).where(eq(documents.id, id)).get();
       if (!current) throw UserErrors.of("NOT_FOUND", ["id"], `Document ${id} does not exist.`);
-      const customer = await this.findCustomer(tx, current.customerId, ["id"]);
+      const customer = await findCustomer(tx, current.customerId, ["id"]);
+      assertModifiable(customer, ["id"]);
       await tx.delete(documents).where(eq(documents.id, id));
-      await this.touch(tx, actor, customer, { type: "UPDATED", changedFields: ["documents"] }, events);
+      const touched = await touchCustomer(tx, actor, customer, { type: "UPDATED", changedFields: ["documents"] }, events);
+      await this.verification.recomputeInTx(tx, actor, touched, events);
       return current;
     });
   }
@@ -650,7 +635,8 @@ export class CustomerService {
   ): Promise<CustomerRow> {
     const wanted = parseInput(preferencesSchema, input.preferences, ["preferences"]);
     return this.change(async (tx, events) => {
-      const customer = await this.findCustomer(tx, input.customerId, ["customerId"]);
+      const customer = await findCustomer(tx, input.customerId, ["customerId"]);
+      assertModifiable(customer, ["customerId"]);
       const current = await tx
         .select()
         .from(notificationPreferences)
@@ -672,7 +658,7 @@ export class CustomerService {
             set: { isEnabled: p.isEnabled, updatedAt: at },
           });
       }
-      await this.touch(tx, actor, customer, { type: "UPDATED", changedFields: ["notificationPreferences"] }, events);
+      await touchCustomer(tx, actor, customer, { type: "UPDATED", changedFields: ["notificationPreferences"] }, events);
       return (await tx.select().from(customers).where(eq(customers.id, customer.id)).get())!;
     });
   }
