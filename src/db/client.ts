@@ -24,6 +24,11 @@ export interface Database {
   transaction<T>(fn: (tx: Db) => Promise<T> | T): Promise<T>;
   /** Raw handle of the write connection, for maintenance (backup, checkpoints). */
   readonly sqlite: Database.Database;
+  /**
+   * Moves everything in the write-ahead log into the database file and empties the log, so that
+   * erased data left in old log frames is gone from disk too.
+   */
+  checkpoint(): void;
   close(): void;
 }
 
@@ -62,6 +67,9 @@ export function openDatabase(databaseUrl: string): Database {
   if (!inMemory) fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true });
 
   const writer = open(filename);
+  // Deleted content is overwritten with zeros, so that erased personal data does not linger in
+  // free pages of the file.
+  writer.pragma("secure_delete = ON");
   const write = drizzle(writer, { schema, logger: countingLogger });
   migrate(write, { migrationsFolder: SQLITE_MIGRATIONS });
 
@@ -92,6 +100,9 @@ export function openDatabase(databaseUrl: string): Database {
       } finally {
         release();
       }
+    },
+    checkpoint(): void {
+      writer.pragma("wal_checkpoint(TRUNCATE)");
     },
     close(): void {
       if (reader !== writer) reader.close();

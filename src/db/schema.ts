@@ -374,6 +374,7 @@ export const customerEvents = sqliteTable(
 
 export type OrganizationRow = typeof organizations.$inferSelect;
 export type CustomerRow = typeof customers.$inferSelect;
+export type CustomerStatusBefore = NonNullable<CustomerRow["statusBeforeArchive"]>;
 export type PersonRow = typeof persons.$inferSelect;
 export type PersonNameRow = typeof personNames.$inferSelect;
 export type TelephoneNumberRow = typeof telephoneNumbers.$inferSelect;

@@ -13,8 +13,8 @@ export async function payload<T extends object>(
 ): Promise<Partial<T> & { userErrors: UserErrorData[] }> {
   ctx.loaders = createLoaders(ctx.db.read);
   try {
-    const result = await run();
-    return { ...result, userErrors: [] };
+    // A service may report its own userErrors alongside data (onboarding's statuses do).
+    return { userErrors: [], ...(await run()) };
   } catch (error) {
     if (error instanceof UserErrors) return { userErrors: error.errors } as Partial<T> & { userErrors: UserErrorData[] };
     throw error;

@@ -43,6 +43,12 @@ const SORT_KEYS: Record<CustomerOrderField, SQL> = {
   EMAIL: sql`coalesce(${customers.email}, '')`,
 };
 
+/**
+ * A membership counts while active, and also while a deactivation has suspended it: a deactivated
+ * customer stays listed by its organizations, as DEACTIVATED.
+ */
+const onboarded = () => sql`(${memberships.active} = 1 or ${memberships.suspended} = 1)`;
+
 const has = <T>(list: T[] | null | undefined): list is T[] => Array.isArray(list) && list.length > 0;
 
 function filterConditions(filter: CustomerFilterData, search: string | null | undefined): SQL[] {
@@ -78,7 +84,7 @@ function filterConditions(filter: CustomerFilterData, search: string | null | un
   }
   if (filter.organizationId) {
     where.push(
-      sql`exists (select 1 from ${memberships} where ${memberships.customerId} = ${customers.id} and ${memberships.organizationId} = ${filter.organizationId} and ${memberships.active} = 1)`,
+      sql`exists (select 1 from ${memberships} where ${memberships.customerId} = ${customers.id} and ${memberships.organizationId} = ${filter.organizationId} and ${onboarded()})`,
     );
   }
   if (filter.createdAfter) where.push(gte(customers.createdAt, filter.createdAfter.toISOString()));
@@ -142,7 +148,7 @@ export async function listCustomersOfOrganizations(
   args: CustomerListArgs,
 ): Promise<Map<string, ConnectionResult<CustomerRow>>> {
   const { request, conditions, sortKey, page } = prepare(args);
-  const onboarded = and(eq(memberships.customerId, customers.id), eq(memberships.active, true));
+  const onboardedHere = and(eq(memberships.customerId, customers.id), onboarded());
   const ranked = db
     .select({
       ...getTableColumns(customers),
@@ -151,7 +157,7 @@ export async function listCustomersOfOrganizations(
       rank: sql<number>`row_number() over (partition by ${memberships.organizationId} order by ${sql.join(page.orderBy, sql`, `)})`.as("rank"),
     })
     .from(customers)
-    .innerJoin(memberships, onboarded)
+    .innerJoin(memberships, onboardedHere)
     .where(and(inArray(memberships.organizationId, organizationIds), ...conditions, ...page.where))
     .as("ranked");
   const rows = await db.select().from(ranked).where(lte(ranked.rank, request.limit + 1)).orderBy(asc(ranked.rank)).all();
@@ -162,7 +168,7 @@ export async function listCustomersOfOrganizations(
       const counts = await db
         .select({ organization: memberships.organizationId, count: sql<number>`count(*)` })
         .from(customers)
-        .innerJoin(memberships, onboarded)
+        .innerJoin(memberships, onboardedHere)
         .where(and(inArray(memberships.organizationId, organizationIds), ...conditions))
         .groupBy(memberships.organizationId)
         .all();

@@ -32,6 +32,7 @@ import type { Actor } from "./actor";
 import { UserErrors } from "./errors";
 import type { OrganizationService } from "./organization.service";
 import type { VerificationService } from "./verification.service";
+import { missingByPolicy } from "./registration-policy";
 import { assertModifiable, changeCustomers, findCustomer, touchCustomer, type ChangeFn } from "./customer-tx";
 import {
   createCustomerSchema,
@@ -43,6 +44,7 @@ import {
   updateCustomerSchema,
   type AddressData,
   type CompanyData,
+  type CreateCustomerData,
   type CustomerAddressData,
   type DocumentData,
   type PersonData,
@@ -59,7 +61,7 @@ const NAME_PARTS = [
 type PersonNameData = PersonData["firstName"];
 
 /** Secrets of a person input, hashed outside the transaction. */
-interface HashedSecrets {
+export interface HashedSecrets {
   passwordHash?: string | null;
   pinCodeHash?: string | null;
   secretQuestions?: { question: string; answerHash: string }[] | null;
@@ -69,7 +71,9 @@ function normaliseAnswer(answer: string): string {
   return answer.trim().toLowerCase();
 }
 
-async function hashSecrets(person: PersonData | null | undefined): Promise<HashedSecrets> {
+type SecretInput = Pick<PersonData, "password" | "pinCode" | "secretQuestions">;
+
+async function hashSecrets(person: SecretInput | null | undefined): Promise<HashedSecrets> {
   if (!person) return {};
   return {
     passwordHash: person.password == null ? person.password : await hashSecret(person.password),
@@ -209,6 +213,10 @@ export class CustomerService {
     return changeCustomers(this.db, this.bus, fn);
   }
 
+  async companyOf(tx: Db, customerId: string): Promise<CompanyRow | undefined> {
+    return tx.select().from(companies).where(eq(companies.customerId, customerId)).get();
+  }
+
   private async assertUniqueReference(tx: Db, organizationId: string, reference: string, exceptId?: string) {
     const clash = await tx
       .select({ id: customers.id })
@@ -229,85 +237,114 @@ export class CustomerService {
   async create(actor: Actor, input: unknown): Promise<CustomerRow> {
     const data = parseInput(createCustomerSchema, input);
     const secrets = await hashSecrets(data.person);
-    return this.change(async (tx, events) => {
-      const organizationId = await this.organizations.resolveOwner(tx, actor, data.organizationId);
-      if (data.externalReference) await this.assertUniqueReference(tx, organizationId, data.externalReference);
+    const changedFields = Object.keys(input as object).filter(
+      (k) => k !== "organizationId" && k !== "type" && (input as Record<string, unknown>)[k] != null,
+    );
+    return this.change((tx, events) => this.createInTx(tx, actor, data, secrets, events, { changedFields }));
+  }
 
-      const at = now();
-      const id = newId("customer");
-      const person = data.person;
-      const displayName =
-        data.type === "ORGANIZATION" && data.company
-          ? data.company.legalName
-          : fullName(person!.firstName.name, person?.middleName?.name, person?.lastName?.name);
+  /** Hashes a person input's secrets, before the transaction that stores them. */
+  prepareSecrets(person: SecretInput | null | undefined): Promise<HashedSecrets> {
+    return hashSecrets(person);
+  }
 
-      const [customer] = await tx
-        .insert(customers)
-        .values({
-          id,
-          organizationId,
-          type: data.type,
-          status: "NEW",
-          displayName,
-          nickname: data.nickname ?? null,
-          email: data.email ?? null,
-          phone: data.phone ?? null,
-          categorization: data.categorization ?? null,
-          tags: data.tags ?? [],
-          externalReference: data.externalReference ?? null,
-          riskLevel: data.riskLevel ?? null,
-          manager: data.manager ?? null,
-          searchText: searchText({
-            displayName,
-            nickname: data.nickname,
-            email: data.email,
-            phone: data.phone,
-            personEmail: person?.email,
-            company: data.company,
-            externalReference: data.externalReference,
-          }),
-          verificationStatus: "UNVERIFIED",
-          verificationLevel: 0,
-          version: 1,
-          createdAt: at,
-          createdBy: actor.name,
-          createdVia: actor.via,
-          updatedAt: at,
-          updatedBy: actor.name,
-          updatedVia: actor.via,
-        })
-        .returning();
+  /**
+   * Inserts a customer with everything attached to it, inside the caller's transaction: checks
+   * the organization's registration policy and the external reference, writes CREATED and starts
+   * verification.
+   */
+  async createInTx(
+    tx: Db,
+    actor: Actor,
+    data: CreateCustomerData,
+    secrets: HashedSecrets,
+    events: CustomerEventRow[],
+    options: {
+      changedFields: string[];
+      membership?: { managementMode: boolean; tags: string[] };
+      registrationAccount?: string | null;
+      dataCenter?: string | null;
+    },
+  ): Promise<CustomerRow> {
+    const organizationId = await this.organizations.resolveOwner(tx, actor, data.organizationId);
+    const policy = await this.organizations.policyOf(tx, organizationId);
+    const missing = missingByPolicy(policy, data);
+    if (missing.length > 0) throw new UserErrors(missing);
+    if (data.externalReference) await this.assertUniqueReference(tx, organizationId, data.externalReference);
 
-      if (person) await this.writePerson(tx, id, person, secrets, null);
-      if (data.company) await this.writeCompany(tx, id, data.company);
+    const at = now();
+    const id = newId("customer");
+    const person = data.person;
+    const displayName =
+      data.type === "ORGANIZATION" && data.company
+        ? data.company.legalName
+        : fullName(person!.firstName.name, person?.middleName?.name, person?.lastName?.name);
 
-      const addresses = data.addresses ?? [];
-      const primaryIndex = Math.max(0, addresses.findIndex((a) => a.isPrimary));
-      for (const [i, a] of addresses.entries()) {
-        await tx.insert(customerAddresses).values(this.newAddress(id, a, i === primaryIndex, at));
-      }
-      for (const d of data.documents ?? []) await tx.insert(documents).values(documentRow(id, d, at));
-      for (const p of data.notificationPreferences ?? []) {
-        await tx.insert(notificationPreferences).values({ customerId: id, ...p, updatedAt: at });
-      }
-      await tx.insert(memberships).values({
-        customerId: id,
+    const [customer] = await tx
+      .insert(customers)
+      .values({
+        id,
         organizationId,
-        managementMode: false,
-        tags: [],
-        onboardedAt: at,
-        active: true,
-      });
+        type: data.type,
+        status: "NEW",
+        displayName,
+        nickname: data.nickname ?? null,
+        email: data.email ?? null,
+        phone: data.phone ?? null,
+        categorization: data.categorization ?? null,
+        tags: data.tags ?? [],
+        externalReference: data.externalReference ?? null,
+        riskLevel: data.riskLevel ?? null,
+        manager: data.manager ?? null,
+        registrationAccount: options.registrationAccount ?? null,
+        dataCenter: options.dataCenter ?? null,
+        searchText: searchText({
+          displayName,
+          nickname: data.nickname,
+          email: data.email,
+          phone: data.phone,
+          personEmail: person?.email,
+          company: data.company,
+          externalReference: data.externalReference,
+        }),
+        verificationStatus: "UNVERIFIED",
+        verificationLevel: 0,
+        version: 1,
+        createdAt: at,
+        createdBy: actor.name,
+        createdVia: actor.via,
+        updatedAt: at,
+        updatedBy: actor.name,
+        updatedVia: actor.via,
+      })
+      .returning();
 
-      const changedFields = Object.keys(input as object).filter(
-        (k) => k !== "organizationId" && k !== "type" && (input as Record<string, unknown>)[k] != null,
-      );
-      events.push(
-        await recordEvent(tx, actor, { type: "CREATED", customerId: id, organizationId, changedFields: changedFields.sort() }),
-      );
-      // Creating a customer starts KYC (OffBlocks): the payload carries the verification URL.
-      return this.verification.startInTx(tx, actor, customer, events);
+    if (person) await this.writePerson(tx, id, person, secrets, null);
+    if (data.company) await this.writeCompany(tx, id, data.company);
+
+    const addresses = data.addresses ?? [];
+    const primaryIndex = Math.max(0, addresses.findIndex((a) => a.isPrimary));
+    for (const [i, a] of addresses.entries()) {
+      await tx.insert(customerAddresses).values(this.newAddress(id, a, i === primaryIndex, at));
+    }
+    for (const d of data.documents ?? []) await tx.insert(documents).values(documentRow(id, d, at));
+    for (const p of data.notificationPreferences ?? []) {
+      await tx.insert(notificationPreferences).values({ customerId: id, ...p, updatedAt: at });
+    }
+    await tx.insert(memberships).values({
+      customerId: id,
+      organizationId,
+      managementMode: options.membership?.managementMode ?? false,
+      tags: options.membership?.tags ?? [],
+      onboardedAt: at,
+      active: true,
     });
+
+    events.push(
+      await recordEvent(tx, actor, { type: "CREATED", customerId: id, organizationId, changedFields: [...options.changedFields].sort() }),
+    );
+    // Creating a customer starts KYC (OffBlocks): the payload carries the verification URL.
+    return this.verification.startInTx(tx, actor, customer, events);
   }
 
   private newAddress(customerId: string, a: CustomerAddressData, isPrimary: boolean, at: string) {

@@ -1,7 +1,7 @@
 // Organization writes, and which organization a new customer belongs to.
 import { asc, eq } from "drizzle-orm";
 import type { Database, Db } from "../db/client";
-import { organizations, type OrganizationRow } from "../db/schema";
+import { organizations, type OrganizationRow, type RegistrationPolicyRow } from "../db/schema";
 import { now } from "../lib/clock";
 import { newId } from "../lib/ids";
 import type { Actor } from "./actor";
@@ -41,6 +41,15 @@ export class OrganizationService {
     return oldest.id;
   }
 
+  async policyOf(tx: Db, organizationId: string): Promise<RegistrationPolicyRow> {
+    const row = await tx
+      .select({ policy: organizations.registrationPolicy })
+      .from(organizations)
+      .where(eq(organizations.id, organizationId))
+      .get();
+    return row?.policy ?? { requiredFields: [] };
+  }
+
   private async assertParent(tx: Db, parentId: string, selfId?: string): Promise<void> {
     // Walk up from the new parent: reaching `selfId` would make a cycle.
     let cursor: string | null = parentId;
@@ -75,6 +84,7 @@ export class OrganizationService {
           countryCode: data.countryCode ?? null,
           dataCenter: data.dataCenter ?? null,
           parentId: data.parentId ?? null,
+          registrationPolicy: data.registrationPolicy ?? { requiredFields: [] },
           createdAt: at,
           updatedAt: at,
         })
@@ -92,6 +102,9 @@ export class OrganizationService {
       const current = await tx.select().from(organizations).where(eq(organizations.id, data.id)).get();
       if (!current) throw UserErrors.of("NOT_FOUND", ["id"], `Organization ${data.id} does not exist.`);
       const changes: Partial<OrganizationRow> = {};
+      if (data.registrationPolicy && JSON.stringify(data.registrationPolicy) !== JSON.stringify(current.registrationPolicy)) {
+        changes.registrationPolicy = data.registrationPolicy;
+      }
       for (const key of ["name", "legalName", "countryCode", "dataCenter", "parentId"] as const) {
         const value = data[key];
         if (value === undefined || (value ?? null) === current[key]) continue;

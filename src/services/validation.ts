@@ -260,12 +260,19 @@ export const updateAddressSchema = z.object({
   address: addressSchema.nullish(),
 });
 
+export const REGISTRATION_FIELDS = [
+  "EMAIL", "PHONE", "PASSWORD", "LAST_NAME", "DATE_OF_BIRTH", "NATIONALITY", "COUNTRY", "ADDRESS", "DOCUMENT", "EXTERNAL_REFERENCE",
+] as const;
+
 export const organizationSchema = z.object({
   name: text(200),
   legalName: optionalText(200),
   countryCode: country.nullish(),
   dataCenter: z.string().nullish(),
   parentId: z.string().nullish(),
+  registrationPolicy: z
+    .object({ requiredFields: z.array(z.enum(REGISTRATION_FIELDS)).transform((v) => [...new Set(v)].sort()) })
+    .nullish(),
 });
 export const updateOrganizationSchema = organizationSchema.partial().extend({
   id: z.string(),

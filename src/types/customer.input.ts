@@ -15,6 +15,7 @@ import {
   NotificationType,
   OrderDirection,
   PhoneType,
+  RegistrationField,
   RiskLevel,
   ValueType,
   VerificationStatus,
@@ -320,6 +321,12 @@ export class SetNotificationPreferencesInput {
   preferences!: NotificationPreferenceInput[];
 }
 
+@InputType({ description: "Fields an organization requires of new customers." })
+export class RegistrationPolicyInput {
+  @Field(() => [RegistrationField], { description: "Required fields; an empty list requires nothing beyond the basics." })
+  requiredFields!: RegistrationField[];
+}
+
 @InputType({ description: "A new organization." })
 export class CreateOrganizationInput {
   @Field(() => String, { description: "Display name." })
@@ -332,6 +339,8 @@ export class CreateOrganizationInput {
   dataCenter?: DataCenter | null;
   @Field(() => ID, { nullable: true, description: "The partner organization that onboarded it." })
   parentId?: string | null;
+  @Field(() => RegistrationPolicyInput, { nullable: true, description: "What new customers must provide; default: nothing beyond the basics." })
+  registrationPolicy?: RegistrationPolicyInput | null;
 }
 
 @InputType({ description: "Change an organization. Fields left out are unchanged; null clears." })
@@ -348,6 +357,8 @@ export class UpdateOrganizationInput {
   dataCenter?: DataCenter | null;
   @Field(() => ID, { nullable: true, description: "Parent partner organization." })
   parentId?: string | null;
+  @Field(() => RegistrationPolicyInput, { nullable: true, description: "Replaces the registration policy." })
+  registrationPolicy?: RegistrationPolicyInput | null;
 }
 
 @InputType({ description: "Which customers to list. All given conditions must hold; list conditions match any of their values." })

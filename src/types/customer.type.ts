@@ -12,6 +12,7 @@ import {
   Channel,
   CustomerStatus,
   CustomerType,
+  DataCenter,
   Gender,
   PhoneType,
   RiskLevel,
@@ -207,6 +208,9 @@ export class Customer extends Node {
 
   @Field(() => String, { nullable: true, description: "Id of the account manager in the caller's system." })
   manager!: string | null;
+
+  @Field(() => DataCenter, { nullable: true, description: "Region where the customer's data is kept, when chosen at onboarding." })
+  dataCenter!: DataCenter | null;
 
   @Field(() => Int, { description: "Bumped on every change; pass as `expectedVersion` for optimistic concurrency." })
   version!: number;

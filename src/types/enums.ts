@@ -208,3 +208,28 @@ export const DataCenter = enumOf(
   ) as Described<keyof typeof DATA_CENTER_IDS>,
 );
 export type DataCenter = keyof typeof DataCenter;
+
+export const OnboardStatus = enumOf("OnboardStatus", "Outcome of onboarding a customer to a partner organization (AvePoint's status codes 1-7).", {
+  SUCCESSFUL: "Created (or linked) and onboarded.",
+  FAILED: "Invalid input; see userErrors.",
+  CUSTOMER_NOT_FOUND: "`customerId` names no existing customer.",
+  REGISTRATION_FAILED: "The customer could not be registered: the organization's registration policy requires a field that is missing.",
+  ALREADY_MANAGED_BY_PARTNER: "The customer is already onboarded to this organization.",
+  SAME_AS_PARTNER: "The customer is the partner organization itself.",
+  ALREADY_EXISTS: "`registrationAccount` already belongs to another customer.",
+});
+export type OnboardStatus = keyof typeof OnboardStatus;
+
+export const RegistrationField = enumOf("RegistrationField", "A field an organization's registration policy can require of new customers.", {
+  EMAIL: "An email address (`email`, or `person.email`; `registrationAccount` when onboarding).",
+  PHONE: "A phone number (`phone` or a `person.telephoneNumbers` entry; `telephoneNumber` when onboarding).",
+  PASSWORD: "A password (`person.password`; `password` when onboarding).",
+  LAST_NAME: "A person's last name (`person.lastName`; `lastName` when onboarding).",
+  DATE_OF_BIRTH: "A person's date of birth (`person.dateOfBirth`).",
+  NATIONALITY: "A person's nationality (`person.nationality`).",
+  COUNTRY: "A country: a person's nationality, a company's country or an address (`countryCode` when onboarding).",
+  ADDRESS: "At least one address.",
+  DOCUMENT: "At least one document.",
+  EXTERNAL_REFERENCE: "The caller's own reference (`externalReference`).",
+});
+export type RegistrationField = keyof typeof RegistrationField;

@@ -2,7 +2,13 @@ import { Field, ObjectType } from "type-graphql";
 import { GraphQLDateTime } from "graphql-scalars";
 import { CountryCode } from "./scalars";
 import { connectionTypes, Node } from "./common.types";
-import { DataCenter } from "./enums";
+import { DataCenter, RegistrationField } from "./enums";
+
+@ObjectType({ simpleResolvers: true, description: "What an organization requires of the customers registered to it (B2Core's registration wizard)." })
+export class RegistrationPolicy {
+  @Field(() => [RegistrationField], { description: "Fields a new customer must have; createCustomer refuses with REQUIRED_BY_POLICY, onboardCustomer with REGISTRATION_FAILED." })
+  requiredFields!: RegistrationField[];
+}
 
 @ObjectType({
   implements: Node,
@@ -21,6 +27,9 @@ export class Organization extends Node {
 
   @Field(() => DataCenter, { nullable: true, description: "Region where this organization's customer data is kept." })
   dataCenter!: DataCenter | null;
+
+  @Field(() => RegistrationPolicy, { description: "What new customers of this organization must provide." })
+  registrationPolicy!: RegistrationPolicy;
 
   @Field(() => GraphQLDateTime, { description: "When the organization was created." })
   createdAt!: string;
