@@ -340,7 +340,7 @@ describe("createCustomer: a person with everything", () => {
 
   test("the payload returns the customer and its verification, with no userErrors", () => {
     assert.match(payload.customer.id, /^cus_[0-9a-z]{26}$/);
-    assert.deepEqual(payload.verification, { status: "UNVERIFIED", level: 0 });
+    assert.deepEqual(payload.verification, { status: "PENDING", level: 0 });
     assert.equal(payload.customer.displayName, "Ada Augusta Lovelace");
   });
 
@@ -356,7 +356,7 @@ describe("createCustomer: a person with everything", () => {
     assert.equal(created.externalReference, "crm-0001");
     assert.equal(created.riskLevel, "MEDIUM");
     assert.equal(created.manager, "mgr-42");
-    assert.deepEqual(created.verification, { status: "UNVERIFIED", level: 0 });
+    assert.deepEqual(created.verification, { status: "PENDING", level: 0 });
     assert.equal(created.archivedAt, null);
     assert.equal(created.archivedBy, null);
     assert.equal(created.archivedVia, null);
@@ -1547,7 +1547,7 @@ describe("documents", () => {
             name: "  bill-2024-05.pdf ",
             location: "http://files.example.com/bill.pdf",
             metadata: [{ name: "amount", type: "NUMBER", value: "42.10" }, { name: "paid", type: "BOOLEAN", value: "false" }],
-            expiresAt: "2025-05-31",
+            expiresAt: "2031-05-31",
           },
         },
       }),
@@ -1564,7 +1564,7 @@ describe("documents", () => {
       status: "PENDING",
       verificationResponse: null,
       metadata: [{ name: "amount", type: "NUMBER", value: "42.10" }, { name: "paid", type: "BOOLEAN", value: "false" }],
-      expiresAt: "2025-05-31",
+      expiresAt: "2031-05-31",
       createdAt: undefined,
       reviewedAt: null,
     });

@@ -172,6 +172,10 @@ describe("customers(filter:)", () => {
     sqlite.prepare("update customers set status = 'ACTIVE', verification_status = 'VERIFIED', verification_level = 2 where id = ?").run(c.bob.id);
     sqlite.prepare("update customers set status = 'DEACTIVATED' where id = ?").run(c.carol.id);
     sqlite.prepare("update customers set verification_status = 'PENDING' where id = ?").run(c.acme.id);
+    // createCustomer starts verification (PENDING); these stand for customers that never started it.
+    sqlite
+      .prepare("update customers set verification_status = 'UNVERIFIED', verification_url = null where id in (?, ?, ?)")
+      .run(c.alice.id, c.carol.id, c.zeta.id);
     // Onboarding is not a mutation yet: alice is also an active member of org B, bob an inactive one.
     const membership = sqlite.prepare(
       "insert into memberships (customer_id, organization_id, management_mode, tags, onboarded_at, active) values (?, ?, 0, '[]', ?, ?)",
@@ -1577,10 +1581,11 @@ describe("Customer.memberships, verification and wallets", () => {
     assert.deepEqual(b.memberships, [{ organization: { id: orgB.id, name: "Org B" }, managementMode: false, tags: [], active: true }]);
   });
 
-  test("verification: a new customer is UNVERIFIED at level 0; stored state is returned per customer", async () => {
+  test("verification: a new customer is PENDING at level 0 with its link; stored state is returned per customer", async () => {
     const [a, b] = dataOf(await server.gql(Q, { ids: [alice.id, bob.id] })).customers.nodes;
-    assert.equal(a.verification.status, "UNVERIFIED");
+    assert.equal(a.verification.status, "PENDING");
     assert.equal(a.verification.level, 0);
+    assert.match(a.verification.url, /\/verify\/[A-Za-z0-9_-]{43}$/);
     assert.deepEqual(b.verification, {
       status: "VERIFIED",
       level: 2,

@@ -27,8 +27,6 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
   // development mailbox (which production does not serve).
   const mailbox = new DevMailbox();
   const services = createServices(db, bus, config, links, mailbox);
-  const seeded = config.SEED_DEMO ? await seedDemo(db, services) : false;
-  await services.organizations.defaultOrganizationId();
   const server = await startServer({
     config,
     schema: buildCustomerSchema(),
@@ -36,6 +34,25 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
     logger,
   });
   links.listeningAt(new URL(server.url).origin);
+  // Seeded once the origin is known: the demo customers' verification links are absolute.
+  const seeded = config.SEED_DEMO ? await seedDemo(db, services) : false;
+  await services.organizations.defaultOrganizationId();
+  // Expired documents and verification sessions: swept now, then on a timer that does not keep
+  // the process alive; a sweep still running is not started twice.
+  let sweeping: Promise<void> | null = null;
+  const sweep = () =>
+    (sweeping ??= services.verification
+      .sweepExpired()
+      .then(
+        () => undefined,
+        (err: unknown) => logger.error({ err }, "expiry sweep failed"),
+      )
+      .finally(() => {
+        sweeping = null;
+      }));
+  await sweep();
+  const sweeper = setInterval(sweep, config.EXPIRY_SWEEP_INTERVAL_MS);
+  sweeper.unref();
   return {
     url: server.url,
     db,
@@ -43,6 +60,8 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
     logger,
     seeded,
     async close() {
+      clearInterval(sweeper);
+      await sweeping;
       await server.close();
       db.close();
     },
