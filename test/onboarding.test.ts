@@ -70,6 +70,18 @@ test("SUCCESSFUL: a new person is registered and onboarded with management mode,
   assert.equal(types[0], "CREATED");
   assert.ok(types.includes("ONBOARDED"));
   assert.ok(!JSON.stringify(result).includes("a long enough password"));
+
+  // The verification link goes to the customer (here: the development mailbox).
+  const url = (await server.gql(`query ($id: ID!) { customer(id: $id) { verification { url } } }`, { id: c.id })).data.customer.verification.url;
+  assert.match(url, /\/verify\//);
+  let sent: any[] = [];
+  for (let i = 0; i < 20 && !sent.length; i++) {
+    sent = ((await (await fetch(new URL("/dev/mailbox", server.url))).json()) as any[]).filter((m) => m.to === "tony.brown@example.com");
+    if (!sent.length) await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].channel, "EMAIL");
+  assert.ok(sent[0].body.includes(url));
 });
 
 test("SUCCESSFUL: organizationName registers a company with its contact person", async () => {

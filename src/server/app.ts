@@ -8,6 +8,7 @@ import { createServices, type Services } from "../services";
 import { seedDemo } from "../services/seed";
 import { Links } from "../services/links";
 import { DevMailbox } from "../services/notifier";
+import { sendVerificationLinks } from "../events/verification-links";
 import { startServer } from "./http";
 
 export interface App {
@@ -27,10 +28,11 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
   // development mailbox (which production does not serve).
   const mailbox = new DevMailbox();
   const services = createServices(db, bus, config, links, mailbox);
+  const stopLinks = sendVerificationLinks(db, bus, mailbox, logger);
   const server = await startServer({
     config,
     schema: buildCustomerSchema(),
-    deps: { db, bus, services, config, links, mailbox: config.production ? null : mailbox },
+    deps: { db, bus, services, config, links, mailbox: config.production ? null : mailbox, logger },
     logger,
   });
   links.listeningAt(new URL(server.url).origin);
@@ -63,6 +65,7 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
       clearInterval(sweeper);
       await sweeping;
       await server.close();
+      await stopLinks();
       db.close();
     },
   };

@@ -1,6 +1,7 @@
 import type { Config } from "../config";
 import type { Database } from "../db/client";
 import type { Links } from "../services/links";
+import type { Logger } from "../lib/logger";
 import type { DevMailbox } from "../services/notifier";
 import type { EventBus } from "../events/pubsub";
 import { createLoaders } from "../loaders";
@@ -16,6 +17,7 @@ export interface AppDeps {
   links: Links;
   /** The development mailbox; null in production. */
   mailbox: DevMailbox | null;
+  logger: Logger;
 }
 
 // Until access control exists every caller acts for the oldest organization (the demo one)

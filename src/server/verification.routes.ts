@@ -38,7 +38,8 @@ export function verificationRoutes(deps: AppDeps): Router {
       const view = await verification.sessionView(req.params.token);
       if (view) sendPage(res, 200, renderSessionPage(view));
       else sendPage(res, 404, renderNotFoundPage());
-    } catch {
+    } catch (err) {
+      deps.logger.error({ err }, "verification page failed");
       sendPage(res, 500, renderErrorPage());
     }
   });
@@ -75,6 +76,7 @@ export function verificationRoutes(deps: AppDeps): Router {
       res.json({ applied: true, document: { id: document.id, status: document.status } });
     } catch (error) {
       if (!(error instanceof UserErrors)) {
+        deps.logger.error({ err: error, provider }, "KYC report failed");
         res.status(500).json({ error: "Internal error." });
         return;
       }
