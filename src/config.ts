@@ -34,9 +34,43 @@ const ConfigSchema = z.object({
   WALLET_CHALLENGE_TTL_SECONDS: z.coerce.number().int().min(10).max(86400).default(600),
   TWO_FACTOR_CODE_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
   TWO_FACTOR_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+
+  // Access control. Outside production, requests without credentials from this machine (loopback)
+  // act as an unrestricted development caller unless ALLOW_ANONYMOUS=false; production never allows it.
+  ALLOW_ANONYMOUS: bool.optional(),
+  // A root key with every scope across all organizations (as search engines' master keys are).
+  ADMIN_API_KEY: z.string().min(32, { error: "must be at least 32 characters" }).optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_JWKS_URL: z.url().optional(),
+  // A PEM public key (RS/ES/EdDSA) or, for HS256, a shared secret: alternatives to a JWKS URL.
+  JWT_PUBLIC_KEY: z.string().min(1).optional(),
+  JWT_SECRET: z.string().min(32, { error: "must be at least 32 characters" }).optional(),
+  JWT_ORGANIZATION_CLAIM: z.string().min(1).default("org_id"),
+  JWT_SCOPES_CLAIM: z.string().min(1).default("scope"),
+  JWT_TAGS_CLAIM: z.string().min(1).default("tags"),
+  // Introspection (and field suggestions in errors) stay off in production unless enabled.
+  INTROSPECTION: bool.optional(),
+
+  // Abuse protection: document limits checked before execution, and cost-based rate limiting.
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(2).default(12),
+  MAX_ALIASES: z.coerce.number().int().min(1).default(30),
+  MAX_TOKENS: z.coerce.number().int().min(100).default(5000),
+  MAX_DIRECTIVES: z.coerce.number().int().min(1).default(20),
+  MAX_QUERY_COST: z.coerce.number().int().min(10).default(20000),
+  MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  RATE_LIMIT_ENABLED: bool.default(true),
+  // Leaky bucket per credential, in cost points (Shopify-style).
+  RATE_LIMIT_BUCKET: z.coerce.number().int().min(10).default(50000),
+  RATE_LIMIT_RESTORE_PER_SECOND: z.coerce.number().int().min(1).default(5000),
 });
 
-export type Config = z.infer<typeof ConfigSchema> & { production: boolean };
+export type Config = Omit<z.infer<typeof ConfigSchema>, "ALLOW_ANONYMOUS" | "INTROSPECTION"> & {
+  production: boolean;
+  ALLOW_ANONYMOUS: boolean;
+  INTROSPECTION: boolean;
+};
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);
@@ -44,5 +78,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
   }
-  return { ...parsed.data, production: parsed.data.NODE_ENV === "production" };
+  const production = parsed.data.NODE_ENV === "production";
+  return {
+    ...parsed.data,
+    production,
+    ALLOW_ANONYMOUS: !production && (parsed.data.ALLOW_ANONYMOUS ?? true),
+    INTROSPECTION: parsed.data.INTROSPECTION ?? !production,
+  };
 }

@@ -351,6 +351,45 @@ export const twoFactorChallenges = sqliteTable(
   (t) => [index("two_factor_challenges_customer_idx").on(t.customerId)],
 );
 
+// API keys: `ck_…` bearer secrets of one organization, stored only as SHA-256 (they are long random
+// strings, so a fast hash is enough and lets every request look one up by its hash).
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    name: text("name").notNull(),
+    // The first characters of the key, to recognise it in lists; not enough to use it.
+    prefix: text("prefix").notNull(),
+    secretHash: text("secret_hash").notNull(),
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
+    // When not empty, the key sees only customers with one of these tags.
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at"),
+    revokedAt: text("revoked_at"),
+    lastUsedAt: text("last_used_at"),
+  },
+  (t) => [uniqueIndex("api_keys_secret_hash_uq").on(t.secretHash), index("api_keys_organization_idx").on(t.organizationId)],
+);
+
+// Responses kept for Idempotency-Key retries (24 h), per caller and key.
+export const idempotencyRecords = sqliteTable(
+  "idempotency_records",
+  {
+    key: text("key").primaryKey(),
+    requestHash: text("request_hash").notNull(),
+    status: text("status", { enum: ["IN_PROGRESS", "DONE"] }).notNull(),
+    response: text("response"),
+    httpStatus: integer("http_status"),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+  },
+  (t) => [index("idempotency_records_expires_idx").on(t.expiresAt)],
+);
+
 // The customer event log. `seq` orders events in commit order (SQLite serialises writers);
 // `id` is the public, time-sortable event id.
 export const customerEvents = sqliteTable(
@@ -389,3 +428,5 @@ export type CustomerEventRow = typeof customerEvents.$inferSelect;
 export type VerificationSessionRow = typeof verificationSessions.$inferSelect;
 export type WalletChallengeRow = typeof walletChallenges.$inferSelect;
 export type TwoFactorChallengeRow = typeof twoFactorChallenges.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type IdempotencyRecordRow = typeof idempotencyRecords.$inferSelect;

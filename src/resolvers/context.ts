@@ -1,3 +1,4 @@
+import type { Access, Principal } from "../auth/principal";
 import type { Database } from "../db/client";
 import type { EventBus } from "../events/pubsub";
 import type { Loaders } from "../loaders";
@@ -11,5 +12,11 @@ export interface Context {
   services: Services;
   loaders: Loaders;
   actor: Actor;
-  scopes: string[];
+  principal: Principal;
+  access: Access;
+  /**
+   * Set when the request's Idempotency-Key was used before with another request: every mutation
+   * then answers IDEMPOTENCY_CONFLICT without running.
+   */
+  idempotencyConflict?: boolean;
 }

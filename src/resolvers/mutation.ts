@@ -12,6 +12,14 @@ export async function payload<T extends object>(
   run: () => Promise<T>,
 ): Promise<Partial<T> & { userErrors: UserErrorData[] }> {
   ctx.loaders = createLoaders(ctx.db.read);
+  if (ctx.idempotencyConflict) {
+    const conflict: UserErrorData = {
+      code: "IDEMPOTENCY_CONFLICT",
+      field: null,
+      message: "This Idempotency-Key was used before with a different request; nothing was run.",
+    };
+    return { userErrors: [conflict] } as Partial<T> & { userErrors: UserErrorData[] };
+  }
   try {
     // A service may report its own userErrors alongside data (onboarding's statuses do).
     return { userErrors: [], ...(await run()) };

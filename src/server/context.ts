@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import { SCOPES, UNRESTRICTED } from "../auth/principal";
 import type { Database } from "../db/client";
 import type { Links } from "../services/links";
 import type { Logger } from "../lib/logger";
@@ -22,7 +23,7 @@ export interface AppDeps {
 
 // Until access control exists every caller acts for the oldest organization (the demo one)
 // with every scope.
-const ALL_SCOPES = ["customers:read", "customers:write", "organizations:admin", "webhooks:manage"];
+const ALL_SCOPES = SCOPES;
 
 export function createContextFactory(deps: AppDeps) {
   return async (via: Channel = "API"): Promise<Context> => ({
@@ -31,6 +32,7 @@ export function createContextFactory(deps: AppDeps) {
     services: deps.services,
     loaders: createLoaders(deps.db.read),
     actor: { name: "anonymous", via, organizationId: await deps.services.organizations.defaultOrganizationId() },
-    scopes: ALL_SCOPES,
+    principal: { id: "anonymous", kind: "anonymous", organizationId: null, root: true, scopes: ALL_SCOPES, tags: [] },
+    access: UNRESTRICTED,
   });
 }

@@ -17,6 +17,8 @@ import type { Config } from "../config";
 import { createErrorFormatter } from "./errors";
 import { createContextFactory, type AppDeps } from "./context";
 import { mailboxRoutes } from "./mailbox.routes";
+import { idempotencyPlugin } from "./idempotency";
+import { limitsPlugin, limitValidationRules } from "./limits";
 import { verificationRoutes } from "./verification.routes";
 
 export interface RunningServer {
@@ -57,6 +59,7 @@ export async function startServer(options: {
   const apollo = new ApolloServer<Context>({
     schema,
     formatError,
+    validationRules: limitValidationRules(config),
     includeStacktraceInErrorResponses: false,
     // src/index.ts owns signal handling, so that shutdown happens in one place.
     stopOnTerminationSignals: false,
@@ -66,6 +69,8 @@ export async function startServer(options: {
       // Apollo's cache-control plugin wraps every resolver; this API sets no cache hints.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      limitsPlugin(config),
+      idempotencyPlugin(deps),
       {
         async serverWillStart() {
           return {

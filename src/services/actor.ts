@@ -1,3 +1,4 @@
+import type { Access } from "../auth/principal";
 import type { Channel } from "../types/enums";
 
 /** Who is acting, recorded in audit fields and events. */
@@ -7,4 +8,6 @@ export interface Actor {
   via: Channel;
   /** The caller's own organization, the default for new customers; null until one exists. */
   organizationId: string | null;
+  /** What the caller may see; absent for the system itself (seeding, sweeps, provider reports). */
+  access?: Access;
 }
