@@ -3,6 +3,8 @@
 import DataLoader from "dataloader";
 import { and, asc, getTableColumns, inArray, isNull, lte, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Access } from "../auth/principal";
+import { customerVisible, organizationsVisible } from "../auth/tenancy";
 import type { Db } from "../db/client";
 import {
   companies,
@@ -213,7 +215,12 @@ export interface EventPageArgs extends PageArgs {
   types?: string[] | null;
 }
 
-export function createLoaders(db: Db) {
+export function createLoaders(db: Db, access?: Access) {
+  const visible = customerVisible(access);
+  // Rows that belong to a customer (addresses, documents, events) are visible with their customer.
+  const ofVisibleCustomer = (column: SQLiteColumn) =>
+    visible ? inArray(column, db.select({ id: customers.id }).from(customers).where(visible)) : undefined;
+
   const personNamesLoader = new DataLoader<string, PersonNameRow[]>(async (ids) =>
     grouped(ids, await db.select().from(personNames).where(inArray(personNames.customerId, [...ids])).all(), (r) => r.customerId),
   );
@@ -222,13 +229,17 @@ export function createLoaders(db: Db) {
     customer: new DataLoader<string, CustomerRow | null>(async (ids) =>
       byKey(
         ids,
-        await db.select().from(customers).where(and(inArray(customers.id, [...ids]), isNull(customers.erasedAt))).all(),
+        await db.select().from(customers).where(and(inArray(customers.id, [...ids]), isNull(customers.erasedAt), visible)).all(),
         (r) => r.id,
       ),
     ),
 
     organization: new DataLoader<string, OrganizationRow | null>(async (ids) =>
-      byKey(ids, await db.select().from(organizations).where(inArray(organizations.id, [...ids])).all(), (r) => r.id),
+      byKey(
+        ids,
+        await db.select().from(organizations).where(and(inArray(organizations.id, [...ids]), organizationsVisible(access))).all(),
+        (r) => r.id,
+      ),
     ),
 
     person: new DataLoader<string, PersonView | null>(async (ids) => {
@@ -310,17 +321,35 @@ export function createLoaders(db: Db) {
     address: new DataLoader<string, CustomerAddressView | null>(async (ids) =>
       byKey(
         ids,
-        (await db.select().from(customerAddresses).where(inArray(customerAddresses.id, [...ids])).all()).map(toCustomerAddress),
+        (
+          await db
+            .select()
+            .from(customerAddresses)
+            .where(and(inArray(customerAddresses.id, [...ids]), ofVisibleCustomer(customerAddresses.customerId)))
+            .all()
+        ).map(toCustomerAddress),
         (r) => r.id,
       ),
     ),
 
     document: new DataLoader<string, DocumentRow | null>(async (ids) =>
-      byKey(ids, await db.select().from(documents).where(inArray(documents.id, [...ids])).all(), (r) => r.id),
+      byKey(
+        ids,
+        await db.select().from(documents).where(and(inArray(documents.id, [...ids]), ofVisibleCustomer(documents.customerId))).all(),
+        (r) => r.id,
+      ),
     ),
 
     event: new DataLoader<string, CustomerEventRow | null>(async (ids) =>
-      byKey(ids, await db.select().from(customerEvents).where(inArray(customerEvents.id, [...ids])).all(), (r) => r.id),
+      byKey(
+        ids,
+        await db
+          .select()
+          .from(customerEvents)
+          .where(and(inArray(customerEvents.id, [...ids]), ofVisibleCustomer(customerEvents.customerId)))
+          .all(),
+        (r) => r.id,
+      ),
     ),
 
     notificationPreferences: new DataLoader<string, NotificationPreferenceRow[]>(async (ids) =>
@@ -342,7 +371,13 @@ export function createLoaders(db: Db) {
         await db
           .select()
           .from(memberships)
-          .where(inArray(memberships.customerId, [...ids]))
+          // Memberships in organizations the caller cannot see are another tenant's business.
+          .where(
+            and(
+              inArray(memberships.customerId, [...ids]),
+              access?.organizationIds ? inArray(memberships.organizationId, [...access.organizationIds]) : undefined,
+            ),
+          )
           .orderBy(asc(memberships.onboardedAt))
           .all(),
         (r) => r.customerId,
@@ -354,7 +389,7 @@ export function createLoaders(db: Db) {
     ),
 
     organizationCustomers: new DataLoader<ChildPageKey<CustomerListArgs>, ConnectionResult<CustomerRow>, string>(
-      (keys) => perArgumentGroup(keys, (args) => args, (organizationIds, args) => listCustomersOfOrganizations(db, organizationIds, args)),
+      (keys) => perArgumentGroup(keys, (args) => args, (organizationIds, args) => listCustomersOfOrganizations(db, organizationIds, args, access)),
       { cacheKeyFn: pageKey },
     ),
 

@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Authorized, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { CustomerRow } from "../db/schema";
 import { findByExternalReference, listCustomers } from "../services/customer.query";
 import { CustomerDocumentsArgs, CustomerEventsArgs, CustomersArgs } from "../types/args";
@@ -23,10 +23,13 @@ export function verificationOf(row: CustomerRow): Verification {
 
 @Resolver(() => Customer)
 export class CustomerResolver {
+  @Authorized("customers:read")
   @Query(() => Customer, { nullable: true, description: "A customer by id; null when there is none." })
   customer(@Arg("id", () => ID, { description: "The customer's id (cus_...)." }) id: string, @Ctx() ctx: Context) {
     return ctx.loaders.customer.load(id);
   }
+
+  @Authorized("customers:read")
 
   @Query(() => Customer, { nullable: true, description: "A customer by the caller's own reference for it." })
   customerByExternalReference(
@@ -35,13 +38,17 @@ export class CustomerResolver {
     organizationId: string | null | undefined,
     @Ctx() ctx: Context,
   ) {
-    return findByExternalReference(ctx.db.read, externalReference, organizationId ?? ctx.actor.organizationId);
+    return findByExternalReference(ctx.db.read, externalReference, organizationId ?? ctx.actor.organizationId, ctx.access);
   }
+
+  @Authorized("customers:read")
 
   @Query(() => CustomerConnection, { description: "Customers, filtered, searched, sorted and paginated." })
   customers(@Args(() => CustomersArgs) args: CustomersArgs, @Ctx() ctx: Context) {
-    return listCustomers(ctx.db.read, args);
+    return listCustomers(ctx.db.read, args, ctx.access);
   }
+
+  @Authorized("customers:write")
 
   @Mutation(() => CreateCustomerPayload, { description: "Creates a person or company customer with everything attached to it, in one transaction." })
   createCustomer(@Arg("input", () => CreateCustomerInput, { description: "The new customer." }) input: CreateCustomerInput, @Ctx() ctx: Context) {
@@ -51,10 +58,14 @@ export class CustomerResolver {
     });
   }
 
+  @Authorized("customers:write")
+
   @Mutation(() => UpdateCustomerPayload, { description: "Changes a customer's profile. NO_CHANGES when nothing differs; VERSION_CONFLICT when `expectedVersion` is stale." })
   updateCustomer(@Arg("input", () => UpdateCustomerInput, { description: "The changes." }) input: UpdateCustomerInput, @Ctx() ctx: Context) {
     return payload(ctx, async () => ({ customer: await ctx.services.customers.update(ctx.actor, input) }));
   }
+
+  @Authorized("customers:write")
 
   @Mutation(() => CustomerPayload, { description: "Sets some of a customer's notification preferences." })
   setNotificationPreferences(

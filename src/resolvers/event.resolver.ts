@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from "type-graphql";
+import { Authorized, Arg, Args, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from "type-graphql";
 import type { CustomerEventRow, CustomerRow } from "../db/schema";
 import { openCustomerEventStream } from "../events/stream";
 import { createLoaders } from "../loaders";
@@ -10,7 +10,7 @@ import type { Context } from "./context";
 /** Customer state after each of its events, read afresh every time. */
 async function* customerStates(ctx: Context, id: string): AsyncGenerator<CustomerRow> {
   for await (const event of await openCustomerEventStream(ctx.db.read, ctx.bus, { customerId: id })) {
-    const customer = await createLoaders(ctx.db.read).customer.load(event.customerId);
+    const customer = await createLoaders(ctx.db.read, ctx.access).customer.load(event.customerId);
     if (customer) yield customer;
   }
 }
@@ -22,22 +22,26 @@ export class EventResolver {
     return ctx.loaders.customer.load(event.customerId);
   }
 
+  @Authorized("customers:read")
+
   @Subscription(() => CustomerEvent, {
     description: "Customer events as they happen, filtered. With `after`, first replays the events since that event id, then continues live with no gap and no duplicate.",
     subscribe: ({ args, context }) => openCustomerEventStream((context as Context).db.read, (context as Context).bus, args),
   })
   customerEvents(@Root() event: CustomerEventRow, @Args(() => CustomerEventsSubscriptionArgs) _args: CustomerEventsSubscriptionArgs, @Ctx() ctx: Context): CustomerEventRow {
     // The subscription's context lives as long as it does: each event reads through fresh loaders.
-    ctx.loaders = createLoaders(ctx.db.read);
+    ctx.loaders = createLoaders(ctx.db.read, ctx.access);
     return event;
   }
+
+  @Authorized("customers:read")
 
   @Subscription(() => Customer, {
     description: "The customer's state each time it changes.",
     subscribe: ({ args, context }) => customerStates(context as Context, args.id as string),
   })
   customerUpdated(@Root() customer: CustomerRow, @Arg("id", () => ID, { description: "The customer to watch." }) _id: string, @Ctx() ctx: Context): CustomerRow {
-    ctx.loaders = createLoaders(ctx.db.read);
+    ctx.loaders = createLoaders(ctx.db.read, ctx.access);
     return customer;
   }
 }

@@ -11,7 +11,7 @@ export async function payload<T extends object>(
   ctx: Context,
   run: () => Promise<T>,
 ): Promise<Partial<T> & { userErrors: UserErrorData[] }> {
-  ctx.loaders = createLoaders(ctx.db.read);
+  ctx.loaders = createLoaders(ctx.db.read, ctx.access);
   if (ctx.idempotencyConflict) {
     const conflict: UserErrorData = {
       code: "IDEMPOTENCY_CONFLICT",

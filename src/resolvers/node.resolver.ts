@@ -1,4 +1,4 @@
-import { Arg, Ctx, ID, Query, Resolver } from "type-graphql";
+import { Authorized, Arg, Ctx, ID, Query, Resolver } from "type-graphql";
 import { idKind } from "../lib/ids";
 import { AppError } from "../services/errors";
 import { Node } from "../types/common.types";
@@ -25,10 +25,13 @@ function loadNode(ctx: Context, id: string): Promise<object | null> | null {
 
 @Resolver()
 export class NodeResolver {
+  @Authorized("customers:read")
   @Query(() => Node, { nullable: true, description: "Any object by its global id; null when there is none." })
   node(@Arg("id", () => ID, { description: "A global id, e.g. cus_..., org_..., adr_..., doc_..., evt_..." }) id: string, @Ctx() ctx: Context) {
     return loadNode(ctx, id);
   }
+
+  @Authorized("customers:read")
 
   @Query(() => [Node], { nullable: "items", description: "Objects by global id, in the order asked; null for each id with none (at most 100)." })
   nodes(@Arg("ids", () => [ID], { description: "Global ids." }) ids: string[], @Ctx() ctx: Context) {

@@ -1,5 +1,6 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import { sql } from "drizzle-orm";
+import { Authorized, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { and, sql } from "drizzle-orm";
+import { organizationsVisible } from "../auth/tenancy";
 import { organizations, type OrganizationRow } from "../db/schema";
 import { keyset, pageRequest, toConnection } from "../services/pagination";
 import { ConnectionArgs, OrganizationCustomersArgs } from "../types/args";
@@ -12,10 +13,13 @@ import { payload } from "./mutation";
 
 @Resolver(() => Organization)
 export class OrganizationResolver {
+  @Authorized("customers:read", "organizations:admin")
   @Query(() => Organization, { nullable: true, description: "An organization by id; null when there is none." })
   organization(@Arg("id", () => ID, { description: "The organization's id (org_...)." }) id: string, @Ctx() ctx: Context) {
     return ctx.loaders.organization.load(id);
   }
+
+  @Authorized("customers:read", "organizations:admin")
 
   @Query(() => OrganizationConnection, { description: "Organizations, oldest first." })
   async organizations(@Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
@@ -25,20 +29,24 @@ export class OrganizationResolver {
     const rows = await db
       .select()
       .from(organizations)
-      .where(page.where.length ? sql.join(page.where, sql` and `) : undefined)
+      .where(and(organizationsVisible(ctx.access), ...page.where))
       .orderBy(...page.orderBy)
       .limit(request.limit + 1)
       .all();
     return toConnection(rows, request, (r) => [r.id], async () => {
-      const [{ count }] = await db.select({ count: sql<number>`count(*)` }).from(organizations).all();
+      const [{ count }] = await db.select({ count: sql<number>`count(*)` }).from(organizations).where(organizationsVisible(ctx.access)).all();
       return count;
     });
   }
+
+  @Authorized("organizations:admin")
 
   @Mutation(() => OrganizationPayload, { description: "Creates an organization." })
   createOrganization(@Arg("input", () => CreateOrganizationInput, { description: "The organization." }) input: CreateOrganizationInput, @Ctx() ctx: Context) {
     return payload(ctx, async () => ({ organization: await ctx.services.organizations.create(ctx.actor, input) }));
   }
+
+  @Authorized("organizations:admin")
 
   @Mutation(() => OrganizationPayload, { description: "Changes an organization. NO_CHANGES when nothing differs." })
   updateOrganization(@Arg("input", () => UpdateOrganizationInput, { description: "The changes." }) input: UpdateOrganizationInput, @Ctx() ctx: Context) {

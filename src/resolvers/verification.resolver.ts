@@ -1,4 +1,4 @@
-import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
+import { Authorized, Arg, Ctx, Mutation, Resolver } from "type-graphql";
 import { CustomerIdInput } from "../types/customer.input";
 import { DocumentPayload } from "../types/payloads";
 import { ReviewDocumentInput, VerificationPayload } from "../types/verification.type";
@@ -8,6 +8,7 @@ import { payload } from "./mutation";
 
 @Resolver()
 export class VerificationResolver {
+  @Authorized("customers:write")
   @Mutation(() => VerificationPayload, {
     description: "Starts a new KYC verification session: a new URL for the customer; its older open sessions are cancelled.",
   })
@@ -17,6 +18,8 @@ export class VerificationResolver {
       return { customer, verification: verificationOf(customer) };
     });
   }
+
+  @Authorized("customers:write")
 
   @Mutation(() => DocumentPayload, {
     description:

@@ -1,8 +1,12 @@
 // The executable schema, built once from the resolver classes. schema.graphql is its printout.
 import "reflect-metadata";
 import { GraphQLObjectType, GraphQLSchema, lexicographicSortSchema, printSchema } from "graphql";
-import { buildSchemaSync, type PubSub } from "type-graphql";
+import { buildSchemaSync, type AuthChecker, type PubSub } from "type-graphql";
+import type { Scope } from "../auth/principal";
+import type { Context } from "../resolvers/context";
+import { AppError } from "../services/errors";
 import { AddressResolver } from "../resolvers/address.resolver";
+import { ApiKeyResolver } from "../resolvers/api-key.resolver";
 import { CustomerResolver } from "../resolvers/customer.resolver";
 import { DocumentResolver } from "../resolvers/document.resolver";
 import { EventResolver } from "../resolvers/event.resolver";
@@ -25,6 +29,12 @@ const contextBusOnly: PubSub = {
   subscribe() {
     throw new Error("Subscribe through ctx.bus; topic-based subscriptions are not used.");
   },
+};
+
+/** `@Authorized("scope", …)`: the caller's credential must carry one of the scopes. */
+const scopeChecker: AuthChecker<Context> = ({ context }, scopes) => {
+  if (scopes.some((scope) => context.principal.scopes.includes(scope as Scope))) return true;
+  throw new AppError("FORBIDDEN", `This operation needs the scope ${scopes.join(" or ")}.`, { requiredScopes: scopes });
 };
 
 let built: GraphQLSchema | undefined;
@@ -69,9 +79,11 @@ export function buildCustomerSchema(): GraphQLSchema {
       VerificationResolver,
       WalletResolver,
       TwoFactorResolver,
+      ApiKeyResolver,
     ],
     validate: false,
     pubSub: contextBusOnly,
+    authChecker: scopeChecker,
   }));
   return built;
 }

@@ -9,6 +9,7 @@ import { seedDemo } from "../services/seed";
 import { Links } from "../services/links";
 import { DevMailbox } from "../services/notifier";
 import { sendVerificationLinks } from "../events/verification-links";
+import { developmentKey } from "../auth/dev-key";
 import { startServer } from "./http";
 
 export interface App {
@@ -29,16 +30,18 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
   const mailbox = new DevMailbox();
   const services = createServices(db, bus, config, links, mailbox);
   const stopLinks = sendVerificationLinks(db, bus, mailbox, logger);
+  let devKey: string | null = null;
   const server = await startServer({
     config,
     schema: buildCustomerSchema(),
-    deps: { db, bus, services, config, links, mailbox: config.production ? null : mailbox, logger },
+    deps: { db, bus, services, config, links, mailbox: config.production ? null : mailbox, logger, developmentKey: () => devKey },
     logger,
   });
   links.listeningAt(new URL(server.url).origin);
   // Seeded once the origin is known: the demo customers' verification links are absolute.
   const seeded = config.SEED_DEMO ? await seedDemo(db, services) : false;
   await services.organizations.defaultOrganizationId();
+  devKey = await developmentKey(config, services, logger, seeded);
   // Expired documents and verification sessions: swept now, then on a timer that does not keep
   // the process alive; a sweep still running is not started twice.
   let sweeping: Promise<void> | null = null;

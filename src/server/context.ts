@@ -1,14 +1,14 @@
+import { createAuthenticator } from "../auth/authenticate";
+import type { Access, Principal } from "../auth/principal";
 import type { Config } from "../config";
-import { SCOPES, UNRESTRICTED } from "../auth/principal";
 import type { Database } from "../db/client";
-import type { Links } from "../services/links";
-import type { Logger } from "../lib/logger";
-import type { DevMailbox } from "../services/notifier";
 import type { EventBus } from "../events/pubsub";
+import type { Logger } from "../lib/logger";
 import { createLoaders } from "../loaders";
 import type { Context } from "../resolvers/context";
 import type { Services } from "../services";
-import type { Channel } from "../types/enums";
+import type { Links } from "../services/links";
+import type { DevMailbox } from "../services/notifier";
 
 export interface AppDeps {
   db: Database;
@@ -19,20 +19,44 @@ export interface AppDeps {
   /** The development mailbox; null in production. */
   mailbox: DevMailbox | null;
   logger: Logger;
+  /** The development API key the explorer sends, once known (development only). */
+  developmentKey?: () => string | null;
 }
 
-// Until access control exists every caller acts for the oldest organization (the demo one)
-// with every scope.
-const ALL_SCOPES = SCOPES;
+export interface Credentials {
+  /** The Authorization header (HTTP) or connectionParams.authorization (WebSocket). */
+  authorization?: string;
+  remoteAddress?: string;
+}
 
+/** Authenticates callers and builds their contexts: per HTTP request, per subscription over WebSocket. */
 export function createContextFactory(deps: AppDeps) {
-  return async (via: Channel = "API"): Promise<Context> => ({
-    db: deps.db,
-    bus: deps.bus,
-    services: deps.services,
-    loaders: createLoaders(deps.db.read),
-    actor: { name: "anonymous", via, organizationId: await deps.services.organizations.defaultOrganizationId() },
-    principal: { id: "anonymous", kind: "anonymous", organizationId: null, root: true, scopes: ALL_SCOPES, tags: [] },
-    access: UNRESTRICTED,
-  });
+  const authenticate = createAuthenticator(deps.config, deps.db, deps.services.apiKeys);
+
+  async function contextOf(auth: { principal: Principal; access: Access }): Promise<Context> {
+    const { principal, access } = auth;
+    return {
+      db: deps.db,
+      bus: deps.bus,
+      services: deps.services,
+      loaders: createLoaders(deps.db.read, access),
+      actor: {
+        name: principal.id,
+        via: "API",
+        organizationId: principal.organizationId ?? (await deps.services.organizations.defaultOrganizationId()),
+        access,
+      },
+      principal,
+      access,
+    };
+  }
+
+  return {
+    authenticate: (credentials: Credentials) => authenticate(credentials.authorization, credentials.remoteAddress),
+    contextOf,
+    /** Throws UNAUTHENTICATED (HTTP 401) without a valid credential. */
+    async contextFor(credentials: Credentials): Promise<Context> {
+      return contextOf(await authenticate(credentials.authorization, credentials.remoteAddress));
+    },
+  };
 }

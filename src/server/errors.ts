@@ -14,6 +14,7 @@ const REQUEST_ERROR_CODES = new Set([
   "OPERATION_RESOLUTION_FAILURE",
   "PERSISTED_QUERY_NOT_FOUND",
   "PERSISTED_QUERY_NOT_SUPPORTED",
+  "UNAUTHENTICATED",
 ]);
 
 export function createErrorFormatter(logger: Logger) {

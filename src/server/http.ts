@@ -6,7 +6,6 @@ import { ApolloServer } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { WebSocketServer } from "ws";
 import { useServer } from "graphql-ws/use/ws";
 import type { GraphQLSchema } from "graphql";
@@ -17,6 +16,7 @@ import type { Config } from "../config";
 import { createErrorFormatter } from "./errors";
 import { createContextFactory, type AppDeps } from "./context";
 import { mailboxRoutes } from "./mailbox.routes";
+import { explorerPlugin } from "./explorer";
 import { idempotencyPlugin } from "./idempotency";
 import { limitsPlugin, limitValidationRules } from "./limits";
 import { verificationRoutes } from "./verification.routes";
@@ -37,15 +37,29 @@ export async function startServer(options: {
   const app = express();
   app.disable("x-powered-by");
   const httpServer = http.createServer(app);
-  const contextFor = createContextFactory(deps);
+  const contexts = createContextFactory(deps);
   const formatError = createErrorFormatter(logger);
 
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
-  const wsCleanup = useServer<Record<string, unknown>, { context?: Context }>(
+  const wsCleanup = useServer<Record<string, unknown>, { auth?: Awaited<ReturnType<typeof contexts.authenticate>> }>(
     {
       schema,
+      // The connection authenticates once, with connectionParams.authorization; a connection
+      // without a valid credential is closed (4403) before any subscription starts.
+      onConnect: async (ctx) => {
+        try {
+          const authorization = ctx.connectionParams?.authorization;
+          ctx.extra.auth = await contexts.authenticate({
+            authorization: typeof authorization === "string" ? authorization : undefined,
+            remoteAddress: ctx.extra.request.socket.remoteAddress,
+          });
+          return true;
+        } catch {
+          return false;
+        }
+      },
       // One context per subscription; its resolvers take fresh loaders for every event.
-      context: async (ctx) => (ctx.extra.context ??= await contextFor()),
+      context: (ctx) => contexts.contextOf(ctx.extra.auth!),
       // The same error map as over HTTP.
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
@@ -63,12 +77,14 @@ export async function startServer(options: {
     includeStacktraceInErrorResponses: false,
     // src/index.ts owns signal handling, so that shutdown happens in one place.
     stopOnTerminationSignals: false,
-    introspection: true,
+    introspection: config.INTROSPECTION,
+    // Without introspection, "Did you mean …?" suggestions would reveal the schema bit by bit.
+    hideSchemaDetailsFromClientErrors: !config.INTROSPECTION,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Apollo's cache-control plugin wraps every resolver; this API sets no cache hints.
       ApolloServerPluginCacheControlDisabled(),
-      ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      explorerPlugin(() => deps.developmentKey?.() ?? null),
       limitsPlugin(config),
       idempotencyPlugin(deps),
       {
@@ -104,12 +120,21 @@ export async function startServer(options: {
     res.json({ status: "ok" });
   });
   app.use(verificationRoutes(deps));
+  // The explorer page carries the development key: it is shown to this machine only.
+  app.get("/graphql", (req, res, next) => {
+    const wantsPage = req.accepts(["application/json", "text/html"]) === "text/html";
+    const local = /^(::1|127\.|::ffff:127\.)/.test(req.socket.remoteAddress ?? "");
+    if (wantsPage && deps.developmentKey?.() && !local) res.status(403).type("text/plain").send("The explorer is served to localhost only.\n");
+    else next();
+  });
   if (deps.mailbox) app.use(mailboxRoutes(deps));
   app.use(
     "/graphql",
     (_req, _res, next) => statementScope.run({ sqlStatements: 0 }, next),
     express.json({ limit: "1mb" }),
-    expressMiddleware(apollo, { context: () => contextFor() }),
+    expressMiddleware(apollo, {
+      context: ({ req }) => contexts.contextFor({ authorization: req.headers.authorization, remoteAddress: req.socket.remoteAddress }),
+    }),
   );
 
   await new Promise<void>((resolve) => {

@@ -1,9 +1,171 @@
-// Idempotency-Key on mutation requests: the first response is kept for 24 h and replayed to a
-// retry with the same body; another body with the same key gets IDEMPOTENCY_CONFLICT. (Being written.)
-import type { ApolloServerPlugin } from "@apollo/server";
+// Idempotency-Key on mutation requests. The first response is kept for 24 h and replayed (same
+// status and body, plus `Idempotent-Replayed: true`) to a retry with the same key and the same
+// request; the same key with another request runs nothing and answers IDEMPOTENCY_CONFLICT in
+// each mutation's userErrors. Keys belong to the caller's credential.
+//
+// Decisions:
+// - Queries (and anything but a mutation) ignore the header, as Stripe's GETs do: they change
+//   nothing, so a retry is already safe, storing them would replay stale data, and client
+//   libraries often put the header on every request.
+// - A duplicate arriving while the first request still runs waits for it (up to 10 s), then
+//   replays its response; past that it gets IDEMPOTENCY_KEY_IN_USE (HTTP 409, Retry-After).
+// - The response is stored only when the mutation may have changed something. When it provably
+//   did not (an unexpected error in the first root field, bad variables, another plugin answered)
+//   the claim is released and a retry runs afresh; see mayHaveTakenEffect.
+// - Batched requests with the header are refused: one key names one request.
+// - A request that dies between claiming and storing (process crash) leaves its claim until it
+//   expires: retries get IDEMPOTENCY_KEY_IN_USE rather than risking a second run.
+import { setTimeout as sleep } from "node:timers/promises";
+import { performance } from "node:perf_hooks";
+import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from "@apollo/server";
+import { GraphQLError } from "graphql";
+import type { Database } from "../db/client";
 import type { Context } from "../resolvers/context";
 import type { AppDeps } from "./context";
+import { isValidKey, mayHaveTakenEffect, requestHash, scopedKey } from "./idempotency/request";
+import { IdempotencyStore, IDEMPOTENCY_TTL_MS, type KeyState, type StoredResponse } from "./idempotency/store";
 
-export function idempotencyPlugin(_deps: AppDeps): ApolloServerPlugin<Context> {
-  return {};
+export { IdempotencyStore, IDEMPOTENCY_TTL_MS } from "./idempotency/store";
+export { requestHash, scopedKey } from "./idempotency/request";
+
+const KEY_HEADER = "idempotency-key";
+const REPLAYED_HEADER = "idempotent-replayed";
+
+export interface IdempotencyOptions {
+  /** How long a response is replayed. */
+  ttlMs?: number;
+  /** How long a duplicate waits for the request holding its key. */
+  waitTimeoutMs?: number;
+  /** How often a waiting duplicate looks again. */
+  pollIntervalMs?: number;
+}
+
+/** Deletes expired idempotency records; for the periodic expiry sweep. Returns how many. */
+export function sweepExpiredIdempotencyRecords(db: Database): Promise<number> {
+  return new IdempotencyStore(db).sweepExpired();
+}
+
+export function idempotencyPlugin(
+  deps: Pick<AppDeps, "db" | "logger">,
+  options: IdempotencyOptions = {},
+): ApolloServerPlugin<Context> {
+  const { logger } = deps;
+  const store = new IdempotencyStore(deps.db, options.ttlMs ?? IDEMPOTENCY_TTL_MS);
+  const waitTimeoutMs = options.waitTimeoutMs ?? 10_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 25;
+
+  /** Claims the key, or waits while the same request runs elsewhere, until the deadline. */
+  async function settle(key: string, hash: string): Promise<KeyState> {
+    const deadline = performance.now() + waitTimeoutMs;
+    for (;;) {
+      const claim = await store.claim(key, hash);
+      if (claim.kind !== "inProgress") return claim;
+      // Watch the committed state; contend for the writer again only once the holder let go.
+      let seen: KeyState | undefined = claim;
+      while (seen?.kind === "inProgress") {
+        if (performance.now() >= deadline) return seen;
+        await sleep(pollIntervalMs);
+        seen = store.peek(key, hash);
+      }
+      if (seen) return seen;
+    }
+  }
+
+  return {
+    async requestDidStart() {
+      // Set when this request is a mutation with a valid key.
+      let record: { key: string; hash: string } | undefined;
+      let claimed = false;
+      let executed = false;
+
+      return {
+        async didResolveOperation({ request, operation, source, contextValue, requestIsBatched }) {
+          if (operation?.operation !== "mutation") return;
+          const key = request.http?.headers.get(KEY_HEADER);
+          if (key === undefined) return;
+          if (requestIsBatched) {
+            throw requestError("BAD_REQUEST", "Idempotency-Key cannot be used with a batched request: send each mutation on its own.");
+          }
+          if (!isValidKey(key)) {
+            throw requestError("BAD_USER_INPUT", "Idempotency-Key must be 1 to 255 printable ASCII characters.");
+          }
+          record = {
+            key: scopedKey(contextValue.principal.id, key),
+            hash: requestHash(source, request.operationName, request.variables),
+          };
+        },
+
+        async responseForOperation({ contextValue }) {
+          if (!record) return null;
+          const state = await settle(record.key, record.hash);
+          switch (state.kind) {
+            case "claimed":
+              claimed = true;
+              return null;
+            case "conflict":
+              // Execution goes on; every mutation answers IDEMPOTENCY_CONFLICT without running.
+              
+              return null;
+            case "replay":
+              return replay(state.response);
+            case "inProgress":
+              return keyInUse();
+          }
+        },
+
+        async executionDidStart() {
+          executed = true;
+        },
+
+        async willSendResponse({ response, document, operation }) {
+          if (!claimed || !record) return;
+          const { key, hash } = record;
+          if (response.body.kind !== "single") {
+            // graphql 16 only answers single results; keep the claim rather than guess.
+            logger.warn("idempotency: incremental response not stored; the key stays claimed until it expires");
+            return;
+          }
+          const result = response.body.singleResult;
+          const final = executed && document !== undefined && operation !== undefined && mayHaveTakenEffect(document, operation, result);
+          // Captured now: plugins that run after this one add per-request extensions.
+          const stored: StoredResponse | null = final ? { httpStatus: response.http.status ?? 200, body: JSON.stringify(result) } : null;
+          try {
+            if (stored) await store.complete(key, hash, stored);
+            else await store.release(key, hash);
+          } catch (err) {
+            // The client still gets its response; the claim stays, so a retry cannot run twice.
+            logger.error({ err }, "idempotency: could not store the response");
+          }
+        },
+      };
+    },
+  };
+}
+
+function replay(response: StoredResponse): GraphQLResponse {
+  return {
+    http: { status: response.httpStatus, headers: new HeaderMap([[REPLAYED_HEADER, "true"]]) },
+    body: { kind: "single", singleResult: JSON.parse(response.body) },
+  };
+}
+
+function keyInUse(): GraphQLResponse {
+  return {
+    http: { status: 409, headers: new HeaderMap([["retry-after", "1"]]) },
+    body: {
+      kind: "single",
+      singleResult: {
+        errors: [
+          {
+            message: "A request with this Idempotency-Key is still running; retry shortly to get its response.",
+            extensions: { code: "IDEMPOTENCY_KEY_IN_USE" },
+          },
+        ],
+      },
+    },
+  };
+}
+
+function requestError(code: "BAD_REQUEST" | "BAD_USER_INPUT", message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
 }

@@ -1,6 +1,8 @@
 // What every service that changes a customer shares: one transaction that also records the
 // customer's events, published after commit; lookups that hide erased customers; the state rule.
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
+import type { Access } from "../auth/principal";
+import { customerVisible } from "../auth/tenancy";
 import type { Database, Db } from "../db/client";
 import { customers, type CustomerEventRow, type CustomerRow } from "../db/schema";
 import { publishEvents, recordEvent, type NewEvent } from "../events/event-log";
@@ -19,9 +21,12 @@ export async function changeCustomers<T>(db: Database, bus: EventBus, fn: Change
   return result;
 }
 
-/** The customer, or NOT_FOUND at `field`; an erased customer no longer exists. */
-export async function findCustomer(tx: Db, id: string, field: string[]): Promise<CustomerRow> {
-  const row = await tx.select().from(customers).where(eq(customers.id, id)).get();
+/**
+ * The customer, or NOT_FOUND at `field`: an erased customer no longer exists, and another tenant's
+ * customer reads as missing (its existence is not revealed).
+ */
+export async function findCustomer(tx: Db, id: string, field: string[], access: Access | undefined): Promise<CustomerRow> {
+  const row = await tx.select().from(customers).where(and(eq(customers.id, id), customerVisible(access))).get();
   if (!row || row.erasedAt) throw UserErrors.of("NOT_FOUND", field, `Customer ${id} does not exist.`);
   return row;
 }

@@ -1,6 +1,8 @@
 // Customer reads: the filtered, ordered, keyset-paginated list behind `customers`,
 // `Organization.customers` and their totals.
 import { and, asc, eq, getTableColumns, gte, inArray, isNull, lt, lte, ne, or, sql, type SQL } from "drizzle-orm";
+import type { Access } from "../auth/principal";
+import { customerVisible } from "../auth/tenancy";
 import type { Db } from "../db/client";
 import { containsLowered, containsText, jsonArrayHasAny, lowerText } from "../db/dialect";
 import { companies, customerAddresses, customers, memberships, type CustomerRow } from "../db/schema";
@@ -103,18 +105,20 @@ function filterConditions(filter: CustomerFilterData, search: string | null | un
   return where.filter((c): c is SQL => c !== undefined);
 }
 
-function prepare(args: CustomerListArgs) {
+function prepare(args: CustomerListArgs, access: Access | undefined) {
   const field = args.orderBy?.field ?? "CREATED_AT";
   const descending = args.orderBy?.direction === "DESC";
   const request = pageRequest(args, `${field}:${descending ? "DESC" : "ASC"}`, 2);
   const conditions = filterConditions(args.filter ?? {}, args.search);
+  const visible = customerVisible(access);
+  if (visible) conditions.push(visible);
   const sortKey = SORT_KEYS[field];
   const page = keyset(request, [sortKey, sql`${customers.id}`], descending);
   return { request, conditions, sortKey, page };
 }
 
-export async function listCustomers(db: Db, args: CustomerListArgs): Promise<ConnectionResult<CustomerRow>> {
-  const { request, conditions, sortKey, page } = prepare(args);
+export async function listCustomers(db: Db, args: CustomerListArgs, access?: Access): Promise<ConnectionResult<CustomerRow>> {
+  const { request, conditions, sortKey, page } = prepare(args, access);
   const rows = await db
     .select({ customer: customers, sortKey: sql<string>`${sortKey}` })
     .from(customers)
@@ -146,8 +150,9 @@ export async function listCustomersOfOrganizations(
   db: Db,
   organizationIds: string[],
   args: CustomerListArgs,
+  access?: Access,
 ): Promise<Map<string, ConnectionResult<CustomerRow>>> {
-  const { request, conditions, sortKey, page } = prepare(args);
+  const { request, conditions, sortKey, page } = prepare(args, access);
   const onboardedHere = and(eq(memberships.customerId, customers.id), onboarded());
   const ranked = db
     .select({
@@ -201,6 +206,7 @@ export async function findByExternalReference(
   db: Db,
   reference: string,
   organizationId: string | null,
+  access?: Access,
 ): Promise<CustomerRow | null> {
   const row = await db
     .select()
@@ -210,6 +216,7 @@ export async function findByExternalReference(
         eq(customers.externalReference, reference.trim()),
         organizationId ? eq(customers.organizationId, organizationId) : undefined,
         isNull(customers.erasedAt),
+        customerVisible(access),
       ),
     )
     .orderBy(customers.id)

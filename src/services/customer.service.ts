@@ -473,7 +473,7 @@ export class CustomerService {
   async update(actor: Actor, input: unknown): Promise<CustomerRow> {
     const data = parseInput(updateCustomerSchema, input);
     return this.change(async (tx, events) => {
-      const customer = await findCustomer(tx, data.id, ["id"]);
+      const customer = await findCustomer(tx, data.id, ["id"], actor.access);
       assertModifiable(customer, ["id"]);
       if (data.expectedVersion != null && data.expectedVersion !== customer.version) {
         throw UserErrors.of(
@@ -550,7 +550,7 @@ export class CustomerService {
   async addAddress(actor: Actor, input: { customerId: string; address: unknown }): Promise<CustomerAddressRow> {
     const data = parseInput(customerAddressSchema, input.address, ["address"]);
     return this.change(async (tx, events) => {
-      const customer = await findCustomer(tx, input.customerId, ["customerId"]);
+      const customer = await findCustomer(tx, input.customerId, ["customerId"], actor.access);
       assertModifiable(customer, ["customerId"]);
       const existing = await tx
         .select({ id: customerAddresses.id })
@@ -585,7 +585,7 @@ export class CustomerService {
     const data = parseInput(updateAddressSchema, input);
     return this.change(async (tx, events) => {
       const current = await this.findAddress(tx, data.id);
-      const customer = await findCustomer(tx, current.customerId, ["id"]);
+      const customer = await findCustomer(tx, current.customerId, ["id"], actor.access);
       assertModifiable(customer, ["id"]);
       const columns: Partial<CustomerAddressRow> = {};
       if (data.purpose != null && data.purpose !== current.purpose) columns.purpose = data.purpose;
@@ -614,7 +614,7 @@ export class CustomerService {
   async removeAddress(actor: Actor, id: string): Promise<CustomerAddressRow> {
     return this.change(async (tx, events) => {
       const current = await this.findAddress(tx, id);
-      const customer = await findCustomer(tx, current.customerId, ["id"]);
+      const customer = await findCustomer(tx, current.customerId, ["id"], actor.access);
       assertModifiable(customer, ["id"]);
       await tx.delete(customerAddresses).where(eq(customerAddresses.id, id));
       if (current.isPrimary) {
@@ -636,7 +636,7 @@ export class CustomerService {
   async addDocument(actor: Actor, input: { customerId: string; document: unknown }): Promise<DocumentRow> {
     const data = parseInput(documentSchema, input.document, ["document"]);
     return this.change(async (tx, events) => {
-      const customer = await findCustomer(tx, input.customerId, ["customerId"]);
+      const customer = await findCustomer(tx, input.customerId, ["customerId"], actor.access);
       assertModifiable(customer, ["customerId"]);
       const [{ count }] = await tx
         .select({ count: sql<number>`count(*)` })
@@ -657,7 +657,7 @@ export class CustomerService {
     return this.change(async (tx, events) => {
       const current = await tx.select().from(documents).where(eq(documents.id, id)).get();
       if (!current) throw UserErrors.of("NOT_FOUND", ["id"], `Document ${id} does not exist.`);
-      const customer = await findCustomer(tx, current.customerId, ["id"]);
+      const customer = await findCustomer(tx, current.customerId, ["id"], actor.access);
       assertModifiable(customer, ["id"]);
       await tx.delete(documents).where(eq(documents.id, id));
       const touched = await touchCustomer(tx, actor, customer, { type: "UPDATED", changedFields: ["documents"] }, events);
@@ -672,7 +672,7 @@ export class CustomerService {
   ): Promise<CustomerRow> {
     const wanted = parseInput(preferencesSchema, input.preferences, ["preferences"]);
     return this.change(async (tx, events) => {
-      const customer = await findCustomer(tx, input.customerId, ["customerId"]);
+      const customer = await findCustomer(tx, input.customerId, ["customerId"], actor.access);
       assertModifiable(customer, ["customerId"]);
       const current = await tx
         .select()

@@ -1,3 +1,4 @@
+import { ApiKeyService } from "../auth/api-keys";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
 import type { EventBus } from "../events/pubsub";
@@ -16,6 +17,7 @@ export function createServices(db: Database, bus: EventBus, config: Config, link
   const verification = new VerificationService(db, bus, config, links);
   const customers = new CustomerService(db, bus, organizations, verification);
   return {
+    apiKeys: new ApiKeyService(db),
     organizations,
     verification,
     customers,

@@ -47,7 +47,7 @@ export class LifecycleService {
   async deactivate(actor: Actor, input: { id: string; reason: unknown }): Promise<CustomerRow> {
     const reason = parseInput(text(500), input.reason, ["reason"]);
     return changeCustomers(this.db, this.bus, async (tx, events) => {
-      const customer = await findCustomer(tx, input.id, ["id"]);
+      const customer = await findCustomer(tx, input.id, ["id"], actor.access);
       if (customer.status !== "NEW" && customer.status !== "ACTIVE") refuse(customer, "deactivate", ["NEW", "ACTIVE"]);
       const switchedOff = { active: false, suspended: true };
       await tx.update(wallets).set(switchedOff).where(and(eq(wallets.customerId, customer.id), eq(wallets.active, true)));
@@ -69,7 +69,7 @@ export class LifecycleService {
   /** Undoes a deactivation: exactly what it switched off is switched on again. */
   async reactivate(actor: Actor, id: string): Promise<CustomerRow> {
     return changeCustomers(this.db, this.bus, async (tx, events) => {
-      const customer = await findCustomer(tx, id, ["id"]);
+      const customer = await findCustomer(tx, id, ["id"], actor.access);
       if (customer.status !== "DEACTIVATED") refuse(customer, "reactivate", ["DEACTIVATED"]);
       const at = now();
       const switchedOn = { active: true, suspended: false };
@@ -99,7 +99,7 @@ export class LifecycleService {
   /** Soft delete: hidden from lists unless asked for, unchangeable until restored. */
   async archive(actor: Actor, id: string): Promise<CustomerRow> {
     return changeCustomers(this.db, this.bus, async (tx, events) => {
-      const customer = await findCustomer(tx, id, ["id"]);
+      const customer = await findCustomer(tx, id, ["id"], actor.access);
       if (customer.status === "ARCHIVED") refuse(customer, "archive", ["NEW", "ACTIVE", "DEACTIVATED"]);
       return touchCustomer(
         tx,
@@ -121,7 +121,7 @@ export class LifecycleService {
   /** Brings an archived customer back in the status it had. */
   async restore(actor: Actor, id: string): Promise<CustomerRow> {
     return changeCustomers(this.db, this.bus, async (tx, events) => {
-      const customer = await findCustomer(tx, id, ["id"]);
+      const customer = await findCustomer(tx, id, ["id"], actor.access);
       if (customer.status !== "ARCHIVED") refuse(customer, "restore", ["ARCHIVED"]);
       return touchCustomer(
         tx,
@@ -140,7 +140,7 @@ export class LifecycleService {
    */
   async erase(actor: Actor, id: string): Promise<string> {
     const erased = await changeCustomers(this.db, this.bus, async (tx, events) => {
-      const customer = await findCustomer(tx, id, ["id"]);
+      const customer = await findCustomer(tx, id, ["id"], actor.access);
       await this.erasePersonalData(tx, customer.id);
       await touchCustomer(tx, actor, customer, { type: "ERASED", changedFields: [] }, events, {
         displayName: "",

@@ -107,7 +107,7 @@ export class OnboardingService {
   ): Promise<CustomerRow> {
     let customer: CustomerRow;
     try {
-      customer = await findCustomer(tx, customerId, ["customerId"]);
+      customer = await findCustomer(tx, customerId, ["customerId"], actor.access);
     } catch (error) {
       if (error instanceof UserErrors) throw new Outcome("CUSTOMER_NOT_FOUND", error.errors);
       throw error;

@@ -4,6 +4,7 @@ import type { Database, Db } from "../db/client";
 import { organizations, type OrganizationRow, type RegistrationPolicyRow } from "../db/schema";
 import { now } from "../lib/clock";
 import { newId } from "../lib/ids";
+import { organizationVisible } from "../auth/tenancy";
 import type { Actor } from "./actor";
 import { UserErrors } from "./errors";
 import { organizationSchema, parseInput, updateOrganizationSchema } from "./validation";
@@ -30,7 +31,7 @@ export class OrganizationService {
   async resolveOwner(tx: Db, actor: Actor, organizationId: string | null | undefined): Promise<string> {
     if (organizationId) {
       const row = await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId)).get();
-      if (!row) throw UserErrors.of("NOT_FOUND", ["organizationId"], `Organization ${organizationId} does not exist.`);
+      if (!row || !organizationVisible(actor.access, row.id)) throw UserErrors.of("NOT_FOUND", ["organizationId"], `Organization ${organizationId} does not exist.`);
       return row.id;
     }
     if (actor.organizationId) return actor.organizationId;
@@ -70,8 +71,15 @@ export class OrganizationService {
     }
   }
 
-  async create(_actor: Actor, input: unknown): Promise<OrganizationRow> {
+  async create(actor: Actor, input: unknown): Promise<OrganizationRow> {
     const data = parseInput(organizationSchema, input);
+    // A partner's new organizations are its own to manage: they hang below it unless it names
+    // another organization it manages.
+    const restricted = Boolean(actor.access?.organizationIds);
+    if (restricted && !data.parentId) data.parentId = actor.organizationId;
+    if (data.parentId && !organizationVisible(actor.access, data.parentId)) {
+      throw UserErrors.of("NOT_FOUND", ["parentId"], `Organization ${data.parentId} does not exist.`);
+    }
     return this.db.transaction(async (tx) => {
       if (data.parentId) await this.assertParent(tx, data.parentId);
       const at = now();
@@ -96,11 +104,11 @@ export class OrganizationService {
     });
   }
 
-  async update(_actor: Actor, input: unknown): Promise<OrganizationRow> {
+  async update(actor: Actor, input: unknown): Promise<OrganizationRow> {
     const data = parseInput(updateOrganizationSchema, input);
     return this.db.transaction(async (tx) => {
       const current = await tx.select().from(organizations).where(eq(organizations.id, data.id)).get();
-      if (!current) throw UserErrors.of("NOT_FOUND", ["id"], `Organization ${data.id} does not exist.`);
+      if (!current || !organizationVisible(actor.access, current.id)) throw UserErrors.of("NOT_FOUND", ["id"], `Organization ${data.id} does not exist.`);
       const changes: Partial<OrganizationRow> = {};
       if (data.registrationPolicy && JSON.stringify(data.registrationPolicy) !== JSON.stringify(current.registrationPolicy)) {
         changes.registrationPolicy = data.registrationPolicy;
@@ -114,6 +122,15 @@ export class OrganizationService {
         (changes as Record<string, unknown>)[key] = value ?? null;
       }
       if (Object.keys(changes).length === 0) throw UserErrors.of("NO_CHANGES", null, "The update would change nothing.");
+      if (changes.parentId !== undefined && actor.access?.organizationIds) {
+        // A partner cannot move the organization it acts for, nor hang one outside its reach.
+        if (current.id === actor.organizationId) {
+          throw UserErrors.of("INVALID", ["parentId"], "An organization cannot change its own partner.");
+        }
+        if (!changes.parentId || !organizationVisible(actor.access, changes.parentId)) {
+          throw UserErrors.of("NOT_FOUND", ["parentId"], `Organization ${changes.parentId ?? "null"} is not one you manage.`);
+        }
+      }
       if (changes.parentId) await this.assertParent(tx, changes.parentId, current.id);
       const [row] = await tx
         .update(organizations)

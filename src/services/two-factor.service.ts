@@ -68,10 +68,10 @@ function parseTarget(data: z.output<typeof setTargetSchema>): Target {
  * The challenge, if a code can still be checked against it: NOT_FOUND, INVALID_STATE (its customer
  * cannot be changed, e.g. deactivated) or CHALLENGE_EXPIRED (used, locked, cancelled or expired).
  */
-async function answerable(db: Db, id: string): Promise<TwoFactorChallengeRow> {
+async function answerable(db: Db, actor: Actor, id: string): Promise<TwoFactorChallengeRow> {
   const challenge = await db.select().from(twoFactorChallenges).where(eq(twoFactorChallenges.id, id)).get();
   if (!challenge) throw UserErrors.of("NOT_FOUND", ["challengeId"], `Two-factor challenge ${id} does not exist.`);
-  assertModifiable(await findCustomer(db, challenge.customerId, ["challengeId"]), ["challengeId"]);
+  assertModifiable(await findCustomer(db, challenge.customerId, ["challengeId"], actor.access), ["challengeId"]);
   if (challenge.status === "OPEN" && challenge.expiresAt > now() && challenge.attemptsLeft > 0) return challenge;
   const why = challenge.status === "OPEN" ? "expired" : `is ${challenge.status}`;
   throw UserErrors.of("CHALLENGE_EXPIRED", ["challengeId"], `Two-factor challenge ${id} ${why}; start a new one.`);
@@ -102,7 +102,7 @@ export class TwoFactorService {
     const data = parseInput(setTargetSchema, input);
     const target = parseTarget(data);
     return changeCustomers(this.db, this.bus, async (tx, events) => {
-      const customer = await findCustomer(tx, data.customerId, ["customerId"]);
+      const customer = await findCustomer(tx, data.customerId, ["customerId"], actor.access);
       assertModifiable(customer, ["customerId"]);
       const person = await tx.select().from(persons).where(eq(persons.customerId, customer.id)).get();
       if (!person) {
@@ -121,12 +121,12 @@ export class TwoFactorService {
   }
 
   /** Cancels the customer's open challenges, creates a new one and sends its code to the target. */
-  async startChallenge(_actor: Actor, input: { id: string }): Promise<StartedChallenge> {
+  async startChallenge(actor: Actor, input: { id: string }): Promise<StartedChallenge> {
     const code = randomInt(0, 1_000_000).toString().padStart(6, "0");
     // Hashed outside the transaction: scrypt is slow on purpose, and the write lock is shared.
     const codeHash = await hashSecret(code);
     const { challenge, to } = await this.db.transaction(async (tx) => {
-      const customer = await findCustomer(tx, input.id, ["id"]);
+      const customer = await findCustomer(tx, input.id, ["id"], actor.access);
       assertModifiable(customer, ["id"]);
       const person = await tx.select().from(persons).where(eq(persons.customerId, customer.id)).get();
       const type = person?.twoFactorType;
@@ -180,15 +180,15 @@ export class TwoFactorService {
    * Checks a code. A wrong one is an answer, not a userError: it uses up an attempt, which must be
    * kept (a userError would roll it back); the last one locks the challenge.
    */
-  async verifyChallenge(_actor: Actor, input: { challengeId: string; code: string }): Promise<CodeCheck> {
+  async verifyChallenge(actor: Actor, input: { challengeId: string; code: string }): Promise<CodeCheck> {
     const data = parseInput(verifySchema, input);
     // The code is compared outside the transaction (scrypt is slow, the write lock is shared); the
     // attempt is counted inside it, against the challenge as it is then, so that parallel guesses
     // cannot exceed the limit.
-    const seen = await answerable(this.db.read, data.challengeId);
+    const seen = await answerable(this.db.read, actor, data.challengeId);
     const match = await verifySecret(data.code, seen.codeHash);
     return this.db.transaction(async (tx) => {
-      const challenge = await answerable(tx, seen.id);
+      const challenge = await answerable(tx, actor, seen.id);
       const open = and(eq(twoFactorChallenges.id, challenge.id), eq(twoFactorChallenges.status, "OPEN"));
       if (match) {
         await tx.update(twoFactorChallenges).set({ status: "USED", usedAt: now() }).where(open);

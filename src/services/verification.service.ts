@@ -91,7 +91,7 @@ export class VerificationService {
   /** startVerification: a new session with a new URL; the customer's older sessions are cancelled. */
   async start(actor: Actor, customerId: string): Promise<CustomerRow> {
     return this.change(async (tx, events) => {
-      const customer = await findCustomer(tx, customerId, ["id"]);
+      const customer = await findCustomer(tx, customerId, ["id"], actor.access);
       assertModifiable(customer, ["id"]);
       return this.startInTx(tx, actor, customer, events);
     });
@@ -199,7 +199,7 @@ export class VerificationService {
     return this.change(async (tx, events) => {
       const current = await tx.select().from(documents).where(eq(documents.id, data.documentId)).get();
       if (!current) throw UserErrors.of("NOT_FOUND", ["documentId"], `Document ${data.documentId} does not exist.`);
-      const customer = await findCustomer(tx, current.customerId, ["documentId"]);
+      const customer = await findCustomer(tx, current.customerId, ["documentId"], actor.access);
       assertModifiable(customer, ["documentId"]);
       if (isExpired(current, today())) {
         throw UserErrors.of("INVALID_STATE", ["documentId"], `Document ${current.id} expired on ${current.expiresAt}; ask for a current one.`);

@@ -82,12 +82,12 @@ export class WalletService {
 
   /** Creates a challenge for a wallet of a customer that can be changed. No customer event: nothing about the customer changed yet. */
   async requestChallenge(
-    _actor: Actor,
+    actor: Actor,
     input: { customerId: string; address: string; chain?: string | null },
   ): Promise<WalletChallengeRow> {
     const data = parseInput(requestSchema, input);
     return this.db.transaction(async (tx) => {
-      const customer = await findCustomer(tx, data.customerId, ["customerId"]);
+      const customer = await findCustomer(tx, data.customerId, ["customerId"], actor.access);
       assertModifiable(customer, ["customerId"]);
       const createdAt = now();
       const expiresAt = new Date(Date.parse(createdAt) + this.config.WALLET_CHALLENGE_TTL_SECONDS * 1000).toISOString();
@@ -109,7 +109,7 @@ export class WalletService {
     return changeCustomers(this.db, this.bus, async (tx, events) => {
       const challenge = await tx.select().from(walletChallenges).where(eq(walletChallenges.id, data.challengeId)).get();
       if (!challenge) throw UserErrors.of("NOT_FOUND", ["challengeId"], `Wallet challenge ${data.challengeId} does not exist.`);
-      const customer = await findCustomer(tx, challenge.customerId, ["challengeId"]);
+      const customer = await findCustomer(tx, challenge.customerId, ["challengeId"], actor.access);
       assertModifiable(customer, ["challengeId"]);
       const at = now();
       if (challenge.status !== "OPEN" || challenge.expiresAt <= at) {

@@ -1,0 +1,37 @@
+// Development without friction: on the first start of a development server, a key for the demo
+// organization is created and printed once, and the explorer served to this machine sends it.
+// It is kept beside the database file (mode 0600) so that the explorer still has it after a restart.
+import fs from "node:fs";
+import path from "node:path";
+import type { Config } from "../config";
+import { sqliteFilename } from "../db/client";
+import type { Logger } from "../lib/logger";
+import type { Services } from "../services";
+import { SCOPES } from "./principal";
+
+export async function developmentKey(
+  config: Config,
+  services: Services,
+  logger: Logger,
+  seeded: boolean,
+): Promise<string | null> {
+  if (config.NODE_ENV !== "development") return null;
+  const database = sqliteFilename(config.DATABASE_URL);
+  const file = database === ":memory:" ? null : path.join(path.dirname(path.resolve(database)), ".dev-api-key");
+
+  if (!seeded) {
+    if (!file || !fs.existsSync(file)) return null;
+    const kept = fs.readFileSync(file, "utf8").trim();
+    return (await services.apiKeys.authenticate(kept)) ? kept : null;
+  }
+  const organizationId = await services.organizations.defaultOrganizationId();
+  if (!organizationId) return null;
+  const { secret } = await services.apiKeys.create(
+    { name: "system", via: "SYSTEM", organizationId: null },
+    { organizationId, name: "development key", scopes: [...SCOPES] },
+  );
+  if (file) fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  // The one secret ever written to the log: printed once, at the first start, for the developer.
+  logger.info(`development API key for the demo organization (shown once): ${secret}`);
+  return secret;
+}

@@ -1,0 +1,104 @@
+// Idempotency records: one row per (caller, key). A request claims its key by inserting an
+// IN_PROGRESS row, then either completes it with the response (DONE) or releases it (deletes it)
+// when nothing ran. Claims go through the write transaction queue, so two requests can never
+// both claim one key; waiting for a claim to finish reads the committed state only.
+import { and, eq, lte } from "drizzle-orm";
+import type { Database } from "../../db/client";
+import { idempotencyRecords, type IdempotencyRecordRow } from "../../db/schema";
+import { now } from "../../lib/clock";
+
+/** How long a record is kept after its response: retries within this window are replayed. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface StoredResponse {
+  httpStatus: number;
+  /** The response body as JSON text. */
+  body: string;
+}
+
+/** Where a request stands with its key. */
+export type KeyState =
+  /** This request holds the key now: run it, then complete or release. */
+  | { kind: "claimed" }
+  /** The same request finished before: answer its response again. */
+  | { kind: "replay"; response: StoredResponse }
+  /** The key belongs to another request (another query, operation name or variables). */
+  | { kind: "conflict" }
+  /** The same request is still running elsewhere. */
+  | { kind: "inProgress" };
+
+export class IdempotencyStore {
+  constructor(
+    private readonly db: Database,
+    private readonly ttlMs: number = IDEMPOTENCY_TTL_MS,
+  ) {}
+
+  /** Claims `key` for the request hashed `requestHash`, or says why it cannot. */
+  claim(key: string, requestHash: string): Promise<KeyState> {
+    return this.db.transaction((tx) => {
+      const at = now();
+      const row = tx.select().from(idempotencyRecords).where(eq(idempotencyRecords.key, key)).get();
+      const state = stateOf(row, requestHash, at);
+      if (state) return state;
+      // Lazy cleanup: an expired record no longer counts and makes way for the new claim.
+      if (row) tx.delete(idempotencyRecords).where(eq(idempotencyRecords.key, key)).run();
+      tx.insert(idempotencyRecords)
+        .values({ key, requestHash, status: "IN_PROGRESS", createdAt: at, expiresAt: this.expiry(at) })
+        .run();
+      return { kind: "claimed" } as const;
+    });
+  }
+
+  /**
+   * The committed state of `key` for this request, without claiming it; undefined when there is
+   * no live record (never claimed, released, or expired).
+   */
+  peek(key: string, requestHash: string): KeyState | undefined {
+    const row = this.db.read.select().from(idempotencyRecords).where(eq(idempotencyRecords.key, key)).get();
+    return stateOf(row, requestHash, now());
+  }
+
+  /** Stores the claimed request's response; it is replayed until the record expires. */
+  complete(key: string, requestHash: string, response: StoredResponse): Promise<void> {
+    return this.db.transaction((tx) => {
+      const at = now();
+      tx.update(idempotencyRecords)
+        .set({ status: "DONE", response: response.body, httpStatus: response.httpStatus, expiresAt: this.expiry(at) })
+        .where(ownClaim(key, requestHash))
+        .run();
+    });
+  }
+
+  /** Gives up a claim whose request changed nothing, so that a retry runs it afresh. */
+  release(key: string, requestHash: string): Promise<void> {
+    return this.db.transaction((tx) => {
+      tx.delete(idempotencyRecords).where(ownClaim(key, requestHash)).run();
+    });
+  }
+
+  /** Deletes every expired record; returns how many. */
+  sweepExpired(): Promise<number> {
+    return this.db.transaction((tx) => tx.delete(idempotencyRecords).where(lte(idempotencyRecords.expiresAt, now())).run().changes);
+  }
+
+  private expiry(at: string): string {
+    return new Date(Date.parse(at) + this.ttlMs).toISOString();
+  }
+}
+
+function stateOf(row: IdempotencyRecordRow | undefined, requestHash: string, at: string): KeyState | undefined {
+  if (!row || row.expiresAt <= at) return undefined;
+  if (row.requestHash !== requestHash) return { kind: "conflict" };
+  if (row.status === "DONE" && row.response !== null) {
+    return { kind: "replay", response: { httpStatus: row.httpStatus ?? 200, body: row.response } };
+  }
+  return { kind: "inProgress" };
+}
+
+function ownClaim(key: string, requestHash: string) {
+  return and(
+    eq(idempotencyRecords.key, key),
+    eq(idempotencyRecords.requestHash, requestHash),
+    eq(idempotencyRecords.status, "IN_PROGRESS"),
+  );
+}
