@@ -12,6 +12,8 @@ export interface EventSelection {
   organizationId?: string | null;
   types?: string[] | null;
   after?: string | null;
+  /** Whether the subscriber may see this customer's events (tenancy); absent: every customer. */
+  visible?: (customerId: string) => Promise<boolean>;
 }
 
 const REPLAY_BATCH = 500;
@@ -69,7 +71,7 @@ async function* stream(
           .all();
         for (const event of batch) {
           lastSeq = event.seq;
-          yield event;
+          if (!selection.visible || (await selection.visible(event.customerId))) yield event;
         }
         if (batch.length < REPLAY_BATCH) break;
       }
@@ -80,7 +82,7 @@ async function* stream(
       pending = live.next();
       if (value.seq > lastSeq && matches(value, selection)) {
         lastSeq = value.seq;
-        yield value;
+        if (!selection.visible || (await selection.visible(value.customerId))) yield value;
       }
     }
   } finally {

@@ -104,7 +104,7 @@ export function idempotencyPlugin(
               return null;
             case "conflict":
               // Execution goes on; every mutation answers IDEMPOTENCY_CONFLICT without running.
-              
+              contextValue.idempotencyConflict = true;
               return null;
             case "replay":
               return replay(state.response);
