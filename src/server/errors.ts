@@ -3,6 +3,7 @@
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { AppError } from "../services/errors";
+import { limitErrorExtensions } from "./limits";
 import type { Logger } from "../lib/logger";
 
 // Codes graphql-js and Apollo give to problems with the request itself; safe to show.
@@ -21,6 +22,9 @@ export function createErrorFormatter(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const where = { locations: formatted.locations, path: formatted.path };
+    // Query limits and rate limiting: their code with the limit and actual value, or retryAfter.
+    const limited = limitErrorExtensions(error);
+    if (limited) return { message: formatted.message, ...where, extensions: limited };
     if (original instanceof AppError) {
       return { message: original.message, ...where, extensions: { code: original.code, ...original.details } };
     }

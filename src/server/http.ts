@@ -18,7 +18,7 @@ import { createContextFactory, type AppDeps } from "./context";
 import { mailboxRoutes } from "./mailbox.routes";
 import { explorerPlugin } from "./explorer";
 import { idempotencyPlugin } from "./idempotency";
-import { limitsPlugin, limitValidationRules } from "./limits";
+import { limitErrorExtensions, limitsMiddleware, limitsPlugin, limitSubscription, limitValidationRules } from "./limits";
 import { verificationRoutes } from "./verification.routes";
 
 export interface RunningServer {
@@ -40,7 +40,9 @@ export async function startServer(options: {
   const contexts = createContextFactory(deps);
   const formatError = createErrorFormatter(logger);
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
+  // Subscribe messages are held to the same size as HTTP bodies (ws allows 100 MiB by default).
+  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.MAX_BODY_BYTES });
+  const checkSubscription = limitSubscription(config, schema);
   const wsCleanup = useServer<Record<string, unknown>, { auth?: Awaited<ReturnType<typeof contexts.authenticate>> }>(
     {
       schema,
@@ -58,14 +60,20 @@ export async function startServer(options: {
           return false;
         }
       },
+      // Parses and validates with the query limits, and charges the credential's rate limit.
+      onSubscribe: (ctx, _id, payload) => checkSubscription(payload, ctx.extra.auth!.principal.id),
       // One context per subscription; its resolvers take fresh loaders for every event.
       context: (ctx) => contexts.contextOf(ctx.extra.auth!),
       // The same error map as over HTTP.
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
-      // Only documents that do not parse or validate fail before execution.
+      // Only documents that do not parse, validate or fit the limits fail before execution.
       onError: (_ctx, _id, _payload, errors) =>
-        errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } })),
+        errors.map((e) => ({
+          message: e.message,
+          locations: e.locations,
+          extensions: limitErrorExtensions(e) ?? { code: "GRAPHQL_VALIDATION_FAILED" },
+        })),
     },
     wsServer,
   );
@@ -74,6 +82,10 @@ export async function startServer(options: {
     schema,
     formatError,
     validationRules: limitValidationRules(config),
+    // Arrays of operations in one POST; limitsMiddleware refuses more than MAX_BATCH_SIZE.
+    allowBatchedHttpRequests: true,
+    // limitsMiddleware already refuses documents over MAX_TOKENS; this is the parser's own guard.
+    parseOptions: { maxTokens: config.MAX_TOKENS },
     includeStacktraceInErrorResponses: false,
     // src/index.ts owns signal handling, so that shutdown happens in one place.
     stopOnTerminationSignals: false,
@@ -131,7 +143,7 @@ export async function startServer(options: {
   app.use(
     "/graphql",
     (_req, _res, next) => statementScope.run({ sqlStatements: 0 }, next),
-    express.json({ limit: "1mb" }),
+    limitsMiddleware(config),
     expressMiddleware(apollo, {
       context: ({ req }) => contexts.contextFor({ authorization: req.headers.authorization, remoteAddress: req.socket.remoteAddress }),
     }),

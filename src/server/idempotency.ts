@@ -10,8 +10,9 @@
 // - A duplicate arriving while the first request still runs waits for it (up to 10 s), then
 //   replays its response; past that it gets IDEMPOTENCY_KEY_IN_USE (HTTP 409, Retry-After).
 // - The response is stored only when the mutation may have changed something. When it provably
-//   did not (an unexpected error in the first root field, bad variables, another plugin answered)
-//   the claim is released and a retry runs afresh; see mayHaveTakenEffect.
+//   did not (the first root field failed, e.g. with an unexpected error, so its transaction rolled
+//   back; bad variables; another plugin answered) the claim is released and a retry runs afresh;
+//   see mayHaveTakenEffect.
 // - Batched requests with the header are refused: one key names one request.
 // - A request that dies between claiming and storing (process crash) leaves its claim until it
 //   expires: retries get IDEMPOTENCY_KEY_IN_USE rather than risking a second run.
@@ -125,9 +126,10 @@ export function idempotencyPlugin(
             logger.warn("idempotency: incremental response not stored; the key stays claimed until it expires");
             return;
           }
-          const result = response.body.singleResult;
+          // Extensions describe the request being answered (its cost, its statements): a replay
+          // gets its own from the plugins that add them, so only data and errors are kept.
+          const { extensions: _perRequest, ...result } = response.body.singleResult;
           const final = executed && document !== undefined && operation !== undefined && mayHaveTakenEffect(document, operation, result);
-          // Captured now: plugins that run after this one add per-request extensions.
           const stored: StoredResponse | null = final ? { httpStatus: response.http.status ?? 200, body: JSON.stringify(result) } : null;
           try {
             if (stored) await store.complete(key, hash, stored);

@@ -29,7 +29,7 @@ import { operationCost } from "./limits/cost";
 import { documentLimitRules, tokenLimitError } from "./limits/document";
 import { LimitError } from "./limits/errors";
 
-export { limitErrorExtensions, LimitError } from "./limits/errors";
+export { limitErrorExtensions } from "./limits/errors";
 export { limitsMiddleware } from "./limits/transport";
 
 /** What every response carries in extensions.cost. */

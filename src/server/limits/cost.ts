@@ -46,7 +46,7 @@ import {
 } from "graphql";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../services/pagination";
 
-export const FIELD_COST = { leaf: 0, object: 1, connection: 2, mutation: 10 } as const;
+const FIELD_COST = { leaf: 0, object: 1, connection: 2, mutation: 10 } as const;
 
 /** A selection's cost, split so that a connection can multiply only its lists (edges, nodes). */
 interface Cost {

@@ -49,7 +49,7 @@ export function tokenLimitError(config: Config, documents: readonly string[]): L
 
 /**
  * A rule that counts something per operation and reports `code` with the limit and the count.
- * `count` is called once per operation, in document order.
+ * `counter` builds the visitor that calls `report` once per operation, in document order.
  */
 function perOperationLimit(
   code: LimitCode,
@@ -72,9 +72,10 @@ function perOperationLimit(
 }
 
 /**
- * graphql-armor's counters, run without a limit of their own (n: Infinity): they count (with each
- * fragment counted once per spread, and cycles cut), this file decides, so that the error carries
- * our code, the limit and the actual value instead of armor's "Syntax Error" message.
+ * graphql-armor's counters, run without a limit of their own (n: Infinity): they count (each
+ * fragment once per spread, cycles cut) and this file decides, so that the error carries our
+ * code, the limit and the actual value. Armor's own refusal throws a plain "Syntax Error" out of
+ * validate(), which Apollo would answer as a 500 INTERNAL_SERVER_ERROR.
  */
 const depthRule = (limit: number) =>
   perOperationLimit(

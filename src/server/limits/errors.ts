@@ -1,7 +1,7 @@
 // The errors of the query limits and of rate limiting: each carries its code and the numbers a
 // client needs (limit and actual value, or seconds to wait) in extensions.
 import type { HTTPGraphQLHead } from "@apollo/server";
-import { GraphQLError, type ASTNode, type GraphQLFormattedError } from "graphql";
+import { GraphQLError, type ASTNode } from "graphql";
 
 export type LimitCode =
   | "QUERY_TOO_DEEP"
@@ -33,13 +33,10 @@ export class LimitError extends GraphQLError {
  * Undefined for any other error.
  */
 export function limitErrorExtensions(error: unknown): Record<string, unknown> | undefined {
-  for (let e: unknown = error, hops = 0; e instanceof Error && hops < 5; e = (e as GraphQLError).originalError, hops++) {
+  let e: unknown = error;
+  for (let hop = 0; hop < 3 && e instanceof GraphQLError; hop++) {
     if (e instanceof LimitError) return { code: e.code, ...e.details };
+    e = e.originalError;
   }
   return undefined;
-}
-
-/** A refusal written by express middleware, before Apollo sees the request. */
-export function errorBody(message: string, extensions: Record<string, unknown>): { errors: GraphQLFormattedError[] } {
-  return { errors: [{ message, extensions }] };
 }

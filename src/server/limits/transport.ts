@@ -3,11 +3,11 @@
 // GraphQL errors, never express's HTML error page.
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from "express";
 import type { Config } from "../../config";
-import { errorBody } from "./errors";
 import { tokenLimitError } from "./document";
 
+/** A refusal in the shape of a GraphQL response, as Apollo's own request errors are. */
 function refuse(res: Response, status: number, message: string, extensions: Record<string, unknown>): void {
-  res.status(status).json(errorBody(message, extensions));
+  res.status(status).json({ errors: [{ message, extensions }] });
 }
 
 /** What body-parser passes on when it cannot read a body (http-errors with a `type`). */
@@ -72,6 +72,6 @@ function requestLimits(config: Config): RequestHandler {
  * than MAX_TOKENS tokens (a batch's documents counted together) get 400 TOO_MANY_TOKENS, so
  * that none of a refused batch runs.
  */
-export function limitsMiddleware(config: Config): (RequestHandler | ErrorRequestHandler)[] {
-  return [express.json({ limit: config.MAX_BODY_BYTES }), bodyErrors(config), requestLimits(config)];
+export function limitsMiddleware(config: Config): express.Router {
+  return express.Router().use(express.json({ limit: config.MAX_BODY_BYTES }), bodyErrors(config), requestLimits(config));
 }
