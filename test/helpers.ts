@@ -127,6 +127,22 @@ export function personInput(first: string, last: string, extra: Record<string, u
   return { type: "PERSON", person: { firstName: { name: first }, lastName: { name: last } }, ...extra };
 }
 
+/** The payload of the one root field `name`, after checking the response has no GraphQL errors. */
+export function payloadOf(response: GraphQLResponse, name: string): any {
+  const data = dataOf(response) as Record<string, any>;
+  if (!data[name]) throw new Error(`response has no ${name}`);
+  return data[name];
+}
+
+/** Every row of every table: proves that a refused request changed nothing at all. */
+export function dbSnapshot(server: TestServer): Record<string, unknown[]> {
+  const sqlite = server.app.db.sqlite;
+  const tables = sqlite
+    .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%' order by name")
+    .all() as { name: string }[];
+  return Object.fromEntries(tables.map(({ name }) => [name, sqlite.prepare(`select * from "${name}" order by rowid`).all()]));
+}
+
 /** Row counts of every table, to prove that a refused mutation wrote nothing. */
 export function tableCounts(server: TestServer): Record<string, number> {
   const sqlite = server.app.db.sqlite;

@@ -15,7 +15,7 @@ import {
   startTestServer,
   tableCounts,
   type GraphQLResponse,
-  type TestServer,
+  type TestServer, payloadOf, dbSnapshot
 } from "./helpers";
 
 // ---------------------------------------------------------------------------------------------
@@ -117,13 +117,6 @@ interface UserError {
   message: string;
 }
 
-/** The payload of the one root field `name`, after checking the response has no GraphQL errors. */
-function payloadOf(response: GraphQLResponse, name: string): any {
-  const data = dataOf(response) as Record<string, any>;
-  assert.ok(data[name], `response has ${name}`);
-  return data[name];
-}
-
 /** userErrors reduced to code and field, sorted, for exact comparison. */
 function codesAndFields(errors: UserError[]): { code: string; field: string[] | null }[] {
   for (const e of errors) assert.ok(typeof e.message === "string" && e.message.length > 0, "every userError has a message");
@@ -134,15 +127,6 @@ function codesAndFields(errors: UserError[]): { code: string; field: string[] | 
 
 function sorted(list: { code: string; field: string[] | null }[]) {
   return [...list].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-}
-
-/** Every row of every table: proves that a refused mutation changed nothing at all. */
-function dbSnapshot(server: TestServer): Record<string, unknown[]> {
-  const sqlite = server.app.db.sqlite;
-  const tables = sqlite
-    .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%' order by name")
-    .all() as { name: string }[];
-  return Object.fromEntries(tables.map(({ name }) => [name, sqlite.prepare(`select * from "${name}" order by rowid`).all()]));
 }
 
 /**

@@ -20,7 +20,7 @@ import {
   startTestServer,
   tableCounts,
   type GraphQLResponse,
-  type TestServer,
+  type TestServer, payloadOf, dbSnapshot
 } from "./helpers";
 
 // ---------------------------------------------------------------------------------------------
@@ -63,21 +63,6 @@ const UTILITY_BILL = { purpose: "PROOF_OF_ADDRESS", documentType: "UTILITY_BILL"
 
 function isoDay(offsetDays: number): string {
   return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
-}
-
-function payloadOf(response: GraphQLResponse, name: string): any {
-  const data = dataOf(response) as Record<string, any>;
-  assert.ok(data[name], `response has ${name}`);
-  return data[name];
-}
-
-/** Every row of every table: proves that a refused request changed nothing at all. */
-function dbSnapshot(server: TestServer): Record<string, unknown[]> {
-  const sqlite = server.app.db.sqlite;
-  const tables = sqlite
-    .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%' order by name")
-    .all() as { name: string }[];
-  return Object.fromEntries(tables.map(({ name }) => [name, sqlite.prepare(`select * from "${name}" order by rowid`).all()]));
 }
 
 /** Runs `fn` and asserts the database is exactly as it was. */
