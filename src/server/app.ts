@@ -11,6 +11,7 @@ import { DevMailbox } from "../services/notifier";
 import { sendVerificationLinks } from "../events/verification-links";
 import { developmentKey } from "../auth/dev-key";
 import { startServer } from "./http";
+import { sweepExpiredIdempotencyRecords } from "./idempotency";
 
 export interface App {
   url: string;
@@ -42,12 +43,11 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
   const seeded = config.SEED_DEMO ? await seedDemo(db, services) : false;
   await services.organizations.defaultOrganizationId();
   devKey = await developmentKey(config, services, logger, seeded);
-  // Expired documents and verification sessions: swept now, then on a timer that does not keep
-  // the process alive; a sweep still running is not started twice.
+  // Expired documents, verification sessions and idempotency records: swept now, then on a timer
+  // that does not keep the process alive; a sweep still running is not started twice.
   let sweeping: Promise<void> | null = null;
   const sweep = () =>
-    (sweeping ??= services.verification
-      .sweepExpired()
+    (sweeping ??= Promise.all([services.verification.sweepExpired(), sweepExpiredIdempotencyRecords(db)])
       .then(
         () => undefined,
         (err: unknown) => logger.error({ err }, "expiry sweep failed"),
