@@ -64,6 +64,16 @@ const ConfigSchema = z.object({
   // Leaky bucket per credential, in cost points (Shopify-style).
   RATE_LIMIT_BUCKET: z.coerce.number().int().min(10).default(50000),
   RATE_LIMIT_RESTORE_PER_SECOND: z.coerce.number().int().min(1).default(5000),
+
+  // Webhooks. Outbound URLs to private or loopback addresses are refused unless allowed.
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  // First retry delay; each further retry waits twice as long (tests make it short).
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(30_000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(12),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  // An endpoint failing this many deliveries in a row is disabled (with an event).
+  WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(50),
+  WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
 });
 
 export type Config = Omit<z.infer<typeof ConfigSchema>, "ALLOW_ANONYMOUS" | "INTROSPECTION"> & {

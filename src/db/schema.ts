@@ -390,6 +390,60 @@ export const idempotencyRecords = sqliteTable(
   (t) => [index("idempotency_records_expires_idx").on(t.expiresAt)],
 );
 
+// Webhook endpoints of an organization: where its customers' events are posted (Standard Webhooks).
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    url: text("url").notNull(),
+    // Empty: every event type.
+    eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    // The signing secret ("whsec_" + base64): kept as is, since every delivery is signed with it.
+    secret: text("secret").notNull(),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    disabledReason: text("disabled_reason"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("webhook_endpoints_organization_idx").on(t.organizationId)],
+);
+
+// One event to one endpoint: persisted, so that a restart loses no delivery (at-least-once).
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    eventId: text("event_id").notNull(),
+    status: text("status", { enum: ["PENDING", "DELIVERED", "FAILED"] }).notNull(),
+    attempt: integer("attempt").notNull().default(0),
+    statusCode: integer("status_code"),
+    lastError: text("last_error"),
+    nextAttemptAt: text("next_attempt_at"),
+    // A worker holds a delivery until then; another may take it over afterwards.
+    leaseUntil: text("lease_until"),
+    createdAt: text("created_at").notNull(),
+    deliveredAt: text("delivered_at"),
+  },
+  (t) => [
+    index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.id),
+    uniqueIndex("webhook_deliveries_endpoint_event_uq").on(t.endpointId, t.eventId),
+  ],
+);
+
+// How far a consumer of the event log (the webhook fan-out) has read, so that a restart resumes there.
+export const eventCursors = sqliteTable("event_cursors", {
+  name: text("name").primaryKey(),
+  seq: integer("seq").notNull(),
+});
+
 // The customer event log. `seq` orders events in commit order (SQLite serialises writers);
 // `id` is the public, time-sortable event id.
 export const customerEvents = sqliteTable(
@@ -430,3 +484,5 @@ export type WalletChallengeRow = typeof walletChallenges.$inferSelect;
 export type TwoFactorChallengeRow = typeof twoFactorChallenges.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type IdempotencyRecordRow = typeof idempotencyRecords.$inferSelect;
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;

@@ -14,6 +14,7 @@ export const ID_PREFIXES = {
   verificationSession: "ver",
   walletChallenge: "wch",
   twoFactorChallenge: "tfc",
+  webhookDelivery: "wdl",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

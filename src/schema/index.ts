@@ -7,6 +7,7 @@ import type { Context } from "../resolvers/context";
 import { AppError } from "../services/errors";
 import { AddressResolver } from "../resolvers/address.resolver";
 import { ApiKeyResolver } from "../resolvers/api-key.resolver";
+import { WebhookResolver } from "../resolvers/webhook.resolver";
 import { CustomerResolver } from "../resolvers/customer.resolver";
 import { DocumentResolver } from "../resolvers/document.resolver";
 import { EventResolver } from "../resolvers/event.resolver";
@@ -80,6 +81,7 @@ export function buildCustomerSchema(): GraphQLSchema {
       WalletResolver,
       TwoFactorResolver,
       ApiKeyResolver,
+      WebhookResolver,
     ],
     validate: false,
     pubSub: contextBusOnly,

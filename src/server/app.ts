@@ -12,6 +12,7 @@ import { sendVerificationLinks } from "../events/verification-links";
 import { developmentKey } from "../auth/dev-key";
 import { startServer } from "./http";
 import { sweepExpiredIdempotencyRecords } from "./idempotency";
+import { startWebhookWorker } from "../events/webhooks";
 
 export interface App {
   url: string;
@@ -58,6 +59,7 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
   await sweep();
   const sweeper = setInterval(sweep, config.EXPIRY_SWEEP_INTERVAL_MS);
   sweeper.unref();
+  const stopWebhooks = startWebhookWorker(db, bus, config, logger);
   return {
     url: server.url,
     db,
@@ -67,6 +69,7 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
     async close() {
       clearInterval(sweeper);
       await sweeping;
+      await stopWebhooks();
       await server.close();
       await stopLinks();
       db.close();

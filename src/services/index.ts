@@ -11,6 +11,7 @@ import { OrganizationService } from "./organization.service";
 import { TwoFactorService } from "./two-factor.service";
 import { VerificationService } from "./verification.service";
 import { WalletService } from "./wallet.service";
+import { WebhookService } from "./webhook.service";
 
 export function createServices(db: Database, bus: EventBus, config: Config, links: Links, notifier: Notifier) {
   const organizations = new OrganizationService(db);
@@ -25,6 +26,7 @@ export function createServices(db: Database, bus: EventBus, config: Config, link
     onboarding: new OnboardingService(db, bus, organizations, customers),
     wallets: new WalletService(db, bus, config),
     twoFactor: new TwoFactorService(db, bus, config, notifier),
+    webhooks: new WebhookService(db, bus, config),
   };
 }
 
