@@ -13,12 +13,14 @@ export interface NewEvent {
   customerId: string;
   organizationId: string;
   changedFields: string[];
+  /** When the change happened; by default now. Pass the change's own timestamp to match updatedAt. */
+  occurredAt?: string;
 }
 
 export async function recordEvent(tx: Db, actor: Actor, event: NewEvent): Promise<CustomerEventRow> {
   const [row] = await tx
     .insert(customerEvents)
-    .values({ id: newId("event"), ...event, actor: actor.name, via: actor.via, occurredAt: now() })
+    .values({ id: newId("event"), ...event, actor: actor.name, via: actor.via, occurredAt: event.occurredAt ?? now() })
     .returning();
   return row;
 }

@@ -7,6 +7,7 @@ import type { Context } from "../resolvers/context";
 import { AppError } from "../services/errors";
 import { AddressResolver } from "../resolvers/address.resolver";
 import { ApiKeyResolver } from "../resolvers/api-key.resolver";
+import { ExportResolver } from "../resolvers/export.resolver";
 import { WebhookResolver } from "../resolvers/webhook.resolver";
 import { CustomerResolver } from "../resolvers/customer.resolver";
 import { DocumentResolver } from "../resolvers/document.resolver";
@@ -82,6 +83,7 @@ export function buildCustomerSchema(): GraphQLSchema {
       TwoFactorResolver,
       ApiKeyResolver,
       WebhookResolver,
+      ExportResolver,
     ],
     validate: false,
     pubSub: contextBusOnly,

@@ -48,11 +48,14 @@ export async function touchCustomer(
   events: CustomerEventRow[],
   columns: Partial<CustomerRow> = {},
 ): Promise<CustomerRow> {
+  const at = now();
   const [row] = await tx
     .update(customers)
-    .set({ ...columns, version: customer.version + 1, updatedAt: now(), updatedBy: actor.name, updatedVia: actor.via })
+    .set({ ...columns, version: customer.version + 1, updatedAt: at, updatedBy: actor.name, updatedVia: actor.via })
     .where(eq(customers.id, customer.id))
     .returning();
-  events.push(await recordEvent(tx, actor, { ...event, customerId: customer.id, organizationId: customer.organizationId }));
+  events.push(
+    await recordEvent(tx, actor, { ...event, customerId: customer.id, organizationId: customer.organizationId, occurredAt: at }),
+  );
   return row;
 }

@@ -341,7 +341,13 @@ export class CustomerService {
     });
 
     events.push(
-      await recordEvent(tx, actor, { type: "CREATED", customerId: id, organizationId, changedFields: [...options.changedFields].sort() }),
+      await recordEvent(tx, actor, {
+        type: "CREATED",
+        customerId: id,
+        organizationId,
+        changedFields: [...options.changedFields].sort(),
+        occurredAt: at,
+      }),
     );
     // Creating a customer starts KYC (OffBlocks): the payload carries the verification URL.
     return this.verification.startInTx(tx, actor, customer, events);
