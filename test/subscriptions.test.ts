@@ -119,3 +119,48 @@ test("customerUpdated streams the customer's fresh state on every change", async
     { id: d.id, nickname: "second", version: 4, addresses: [{ address: { city: "Lyon" } }] },
   ]);
 });
+
+test("a client that disconnects resumes with `after` and gets exactly what it missed, then live events", async () => {
+  const e = await createCustomer(server, personInput("Eve", "E"));
+  const url = server.url.replace("http", "ws");
+  const first = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+  const firstEvent = await new Promise<string>((resolve, reject) => {
+    first.subscribe(
+      { query: `subscription ($id: ID!) { customerEvents(customerId: $id) { id } }`, variables: { id: e.id } },
+      { next: (v) => resolve((v.data as any).customerEvents.id), error: reject, complete: () => undefined },
+    );
+    setTimeout(() => void update(e.id, "before-drop"), 150);
+  });
+  await first.dispose();
+
+  // Missed while disconnected.
+  for (const n of ["m1", "m2", "m3"]) await update(e.id, n);
+  const log = await server.gql(`query ($id: ID!) { customer(id: $id) { events(first: 20) { nodes { id } } } }`, { id: e.id });
+  const all = log.data.customer.events.nodes.map((n: { id: string }) => n.id);
+  const missed = all.slice(all.indexOf(firstEvent) + 1);
+  assert.equal(missed.length, 3);
+
+  const second = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+  const resumed = await new Promise<string[]>((resolve, reject) => {
+    const got: string[] = [];
+    const dispose = second.subscribe(
+      { query: `subscription ($id: ID!, $after: ID) { customerEvents(customerId: $id, after: $after) { id } }`, variables: { id: e.id, after: firstEvent } },
+      {
+        next: (v) => {
+          got.push((v.data as any).customerEvents.id);
+          if (got.length === 3) void update(e.id, "live");
+          if (got.length === 4) {
+            dispose();
+            resolve(got);
+          }
+        },
+        error: reject,
+        complete: () => resolve(got),
+      },
+    );
+  });
+  await second.dispose();
+  assert.deepEqual(resumed.slice(0, 3), missed, "the missed events, in order");
+  assert.equal(new Set(resumed).size, 4, "then the live one, no duplicate");
+  assert.ok(!resumed.includes(firstEvent));
+});
