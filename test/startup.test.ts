@@ -113,3 +113,53 @@ test("SEED_DEMO=false starts empty, and :memory: works", async () => {
 test("a bad configuration value stops the start with a message naming the variable", async () => {
   await assert.rejects(start({ PORT: "not-a-port", DATABASE_URL: ":memory:" }), /PORT/);
 });
+
+test("after SIGKILL and a restart, a subscriber resumes with `after` and gets every committed change once", async () => {
+  const dbFile = path.join(dir, "killed.db");
+  const first = await start({ DATABASE_URL: dbFile });
+  const id = (await post(first.url, "{ customers(first: 1) { nodes { id } } }")).data.customers.nodes[0].id;
+  const mutate = (url: string, nickname: string) =>
+    post(url, "mutation ($id: ID!, $n: String) { updateCustomer(input: { id: $id, nickname: $n }) { userErrors { code } } }", { id, n: nickname });
+
+  const client = createClient({ url: first.url.replace("http", "ws"), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+  const seen: string[] = [];
+  const gotFirst = new Promise<void>((resolve) => {
+    client.subscribe(
+      { query: "subscription ($id: ID!) { customerEvents(customerId: $id) { id } }", variables: { id } },
+      { next: (v) => { seen.push((v.data as any).customerEvents.id); resolve(); }, error: () => undefined, complete: () => undefined },
+    );
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  await mutate(first.url, "one");
+  await gotFirst;
+  const lastSeen = seen[0];
+  // Committed (the response came back), then the server dies before anything else.
+  await mutate(first.url, "two");
+  children.at(-1)!.kill("SIGKILL");
+  await Promise.resolve(client.dispose()).catch(() => undefined);
+
+  const second = await start({ DATABASE_URL: dbFile });
+  const resumed = createClient({ url: second.url.replace("http", "ws"), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+  const after = await new Promise<string[]>((resolve, reject) => {
+    const got: string[] = [];
+    const dispose = resumed.subscribe(
+      { query: "subscription ($id: ID!, $after: ID) { customerEvents(customerId: $id, after: $after) { id changedFields customer { nickname } } }", variables: { id, after: lastSeen } },
+      {
+        next: (v) => {
+          got.push(JSON.stringify((v.data as any).customerEvents));
+          if (got.length === 1) void mutate(second.url, "three");
+          if (got.length === 2) { dispose(); resolve(got); }
+        },
+        error: reject,
+        complete: () => resolve(got),
+      },
+    );
+  });
+  await resumed.dispose();
+  const events = after.map((e) => JSON.parse(e));
+  assert.deepEqual(events.map((e) => e.changedFields), [["nickname"], ["nickname"]]);
+  assert.notEqual(events[0].id, lastSeen);
+  assert.ok(events[0].id > lastSeen && events[1].id > events[0].id, "in order, after the resume point");
+  assert.equal(events[1].customer.nickname, "three");
+  assert.equal(await second.stop(), 0);
+});
