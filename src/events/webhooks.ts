@@ -1,11 +1,293 @@
 // Webhook delivery: the event log fanned out to endpoints, posted with Standard Webhooks
-// signatures, retried with backoff, persisted so that a restart loses nothing. (Being written.)
+// signatures, retried with backoff, persisted so that a restart loses nothing (at-least-once;
+// `webhook-id` is the delivery's id, stable across retries, for receivers to deduplicate).
+import { lookup } from "node:dns/promises";
+import { BlockList, isIP } from "node:net";
+import { and, asc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { Webhook } from "standardwebhooks";
 import type { Config } from "../config";
-import type { Database } from "../db/client";
+import type { Database, Db } from "../db/client";
+import {
+  customerEvents,
+  eventCursors,
+  memberships,
+  webhookDeliveries,
+  webhookEndpoints,
+  type CustomerEventRow,
+  type WebhookDeliveryRow,
+  type WebhookEndpointRow,
+} from "../db/schema";
+import { now } from "../lib/clock";
+import { newId } from "../lib/ids";
 import type { Logger } from "../lib/logger";
-import type { EventBus } from "./pubsub";
+import { Topic, type EventBus } from "./pubsub";
+
+const CURSOR = "webhooks";
+const FAN_OUT_BATCH = 200;
+const DELIVERY_BATCH = 20;
+
+// Private, loopback, link-local and unspecified ranges: never a webhook's destination (SSRF).
+const PRIVATE = new BlockList();
+for (const [net, prefix] of [["0.0.0.0", 8], ["10.0.0.0", 8], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12], ["192.168.0.0", 16]] as const) {
+  PRIVATE.addSubnet(net, prefix, "ipv4");
+}
+PRIVATE.addAddress("::", "ipv6");
+PRIVATE.addAddress("::1", "ipv6");
+PRIVATE.addSubnet("fc00::", 7, "ipv6");
+PRIVATE.addSubnet("fe80::", 10, "ipv6");
+
+export function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return PRIVATE.check(mapped[1], "ipv4");
+  const family = isIP(address);
+  return family === 0 || PRIVATE.check(address, family === 4 ? "ipv4" : "ipv6");
+}
+
+/** Why `url` may not receive webhooks, or null when it may: http(s) only, and no private address. */
+export async function refusedUrl(url: string, allowPrivate: boolean): Promise<string | null> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return "is not a valid URL";
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return "must be http or https";
+  if (allowPrivate) return null;
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
+  let addresses: string[];
+  try {
+    addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+  } catch {
+    return "does not resolve";
+  }
+  return addresses.some(isPrivateAddress) ? "resolves to a private or loopback address" : null;
+}
+
+/** The webhook body: what happened, without personal data. */
+export function webhookBody(event: CustomerEventRow): string {
+  const { id, type, customerId, changedFields, actor, via, occurredAt } = event;
+  return JSON.stringify({
+    type: `customer.${type.toLowerCase()}`,
+    timestamp: occurredAt,
+    data: { id, type, customerId, changedFields, actor, via, occurredAt },
+  });
+}
+
+/** The event's organizations: those the customer is onboarded to and its own, with their partners above them. */
+async function organizationsOf(tx: Db, event: CustomerEventRow): Promise<string[]> {
+  const rows = await tx.all<{ id: string }>(sql`
+    with recursive orgs(id) as (
+      select ${event.organizationId}
+      union select ${memberships.organizationId} from ${memberships} where ${memberships.customerId} = ${event.customerId}
+      union select o.parent_id from organizations o join orgs on o.id = orgs.id where o.parent_id is not null
+    )
+    select id from orgs`);
+  return rows.map((r) => r.id);
+}
+
+async function anyEnabledEndpoint(tx: Db): Promise<boolean> {
+  return Boolean(await tx.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(eq(webhookEndpoints.enabled, true)).limit(1).get());
+}
+
+/**
+ * Call in the transaction that enables an endpoint, before it does. While no endpoint is enabled
+ * the worker leaves the cursor alone (no writes for nothing); the first endpoint enabled moves it
+ * to the end of the log, since it is owed nothing from before.
+ */
+export async function catchUpWhenIdle(tx: Db): Promise<void> {
+  if (await anyEnabledEndpoint(tx)) return;
+  const [{ seq }] = await tx.select({ seq: sql<number>`coalesce(max(${customerEvents.seq}), 0)` }).from(customerEvents).all();
+  await tx.insert(eventCursors).values({ name: CURSOR, seq }).onConflictDoUpdate({ target: eventCursors.name, set: { seq } }).run();
+}
+
+/** Turns events after the cursor into delivery rows and moves the cursor, in one transaction. */
+async function fanOut(db: Database): Promise<number> {
+  if (!(await anyEnabledEndpoint(db.read))) return 0;
+  return db.transaction(async (tx) => {
+    const cursor = (await tx.select().from(eventCursors).where(eq(eventCursors.name, CURSOR)).get())?.seq ?? 0;
+    const events = await tx.select().from(customerEvents).where(gt(customerEvents.seq, cursor)).orderBy(asc(customerEvents.seq)).limit(FAN_OUT_BATCH).all();
+    if (!events.length) return 0;
+    const createdAt = now();
+    for (const event of events) {
+      const orgs = await organizationsOf(tx, event);
+      const endpoints = await tx
+        .select()
+        .from(webhookEndpoints)
+        // An endpoint gets what happens from its creation on, not the history before it.
+        .where(and(inArray(webhookEndpoints.organizationId, orgs), eq(webhookEndpoints.enabled, true), lte(webhookEndpoints.createdAt, event.occurredAt)))
+        .all();
+      const matching = endpoints.filter((e) => e.eventTypes.length === 0 || e.eventTypes.includes(event.type));
+      if (!matching.length) continue;
+      await tx
+        .insert(webhookDeliveries)
+        .values(
+          matching.map((endpoint) => ({
+            id: newId("webhookDelivery"),
+            endpointId: endpoint.id,
+            eventId: event.id,
+            status: "PENDING" as const,
+            nextAttemptAt: createdAt,
+            createdAt,
+          })),
+        )
+        .onConflictDoNothing()
+        .run();
+    }
+    const seq = events[events.length - 1].seq;
+    await tx.insert(eventCursors).values({ name: CURSOR, seq }).onConflictDoUpdate({ target: eventCursors.name, set: { seq } }).run();
+    return events.length;
+  });
+}
+
+interface Attempt {
+  statusCode: number | null;
+  error: string | null;
+}
+
+async function post(endpoint: WebhookEndpointRow, delivery: WebhookDeliveryRow, event: CustomerEventRow, config: Config): Promise<Attempt> {
+  const refused = await refusedUrl(endpoint.url, config.WEBHOOK_ALLOW_PRIVATE);
+  if (refused) return { statusCode: null, error: `URL ${refused}` };
+  const body = webhookBody(event);
+  const timestamp = new Date();
+  const signature = new Webhook(endpoint.secret).sign(delivery.id, timestamp, body);
+  try {
+    const res = await fetch(endpoint.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "webhook-id": delivery.id,
+        "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
+        "webhook-signature": signature,
+      },
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(config.WEBHOOK_TIMEOUT_MS),
+    });
+    await res.body?.cancel().catch(() => {});
+    return { statusCode: res.status, error: res.ok ? null : `HTTP ${res.status}` };
+  } catch (error) {
+    return { statusCode: null, error: error instanceof Error ? error.name + ": " + error.message : "request failed" };
+  }
+}
+
+/** Posts one claimed delivery and records the outcome; disables an endpoint that keeps failing. */
+async function attempt(db: Database, config: Config, logger: Logger, delivery: WebhookDeliveryRow, endpoint: WebhookEndpointRow): Promise<void> {
+  const event = await db.read.select().from(customerEvents).where(eq(customerEvents.id, delivery.eventId)).get();
+  const result: Attempt = event ? await post(endpoint, delivery, event, config) : { statusCode: null, error: "event not found" };
+  const attemptNo = delivery.attempt + 1;
+  const at = new Date();
+  await db.transaction(async (tx) => {
+    if (!result.error) {
+      await tx
+        .update(webhookDeliveries)
+        .set({ status: "DELIVERED", attempt: attemptNo, statusCode: result.statusCode, lastError: null, nextAttemptAt: null, leaseUntil: null, deliveredAt: at.toISOString() })
+        .where(eq(webhookDeliveries.id, delivery.id))
+        .run();
+      await tx.update(webhookEndpoints).set({ consecutiveFailures: 0 }).where(eq(webhookEndpoints.id, endpoint.id)).run();
+      return;
+    }
+    const exhausted = attemptNo >= config.WEBHOOK_MAX_ATTEMPTS;
+    const next = exhausted ? null : new Date(at.getTime() + config.WEBHOOK_RETRY_BASE_MS * 2 ** (attemptNo - 1)).toISOString();
+    await tx
+      .update(webhookDeliveries)
+      .set({ status: exhausted ? "FAILED" : "PENDING", attempt: attemptNo, statusCode: result.statusCode, lastError: result.error, nextAttemptAt: next, leaseUntil: null })
+      .where(eq(webhookDeliveries.id, delivery.id))
+      .run();
+    const [row] = await tx
+      .update(webhookEndpoints)
+      .set({ consecutiveFailures: sql`${webhookEndpoints.consecutiveFailures} + 1` })
+      .where(eq(webhookEndpoints.id, endpoint.id))
+      .returning({ failures: webhookEndpoints.consecutiveFailures, enabled: webhookEndpoints.enabled })
+      .all();
+    if (row && row.enabled && row.failures >= config.WEBHOOK_DISABLE_AFTER_FAILURES) {
+      const reason = `Disabled after ${row.failures} consecutive failed deliveries (last: ${result.error}).`;
+      await tx.update(webhookEndpoints).set({ enabled: false, disabledReason: reason, updatedAt: at.toISOString() }).where(eq(webhookEndpoints.id, endpoint.id)).run();
+      // No CustomerEvent for this: events are per customer, and this concerns an endpoint.
+      logger.warn({ endpointId: endpoint.id, failures: row.failures }, "webhook endpoint disabled");
+    }
+  });
+}
+
+/** Claims due deliveries of enabled endpoints (a lease, so that another worker leaves them) and posts them. */
+async function deliverDue(db: Database, config: Config, logger: Logger): Promise<number> {
+  const at = now();
+  const due = await db.read
+    .select({ delivery: webhookDeliveries, endpoint: webhookEndpoints })
+    .from(webhookDeliveries)
+    .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+    .where(
+      and(
+        eq(webhookDeliveries.status, "PENDING"),
+        lte(webhookDeliveries.nextAttemptAt, at),
+        or(isNull(webhookDeliveries.leaseUntil), lt(webhookDeliveries.leaseUntil, at)),
+        eq(webhookEndpoints.enabled, true),
+      ),
+    )
+    .orderBy(asc(webhookDeliveries.nextAttemptAt), asc(webhookDeliveries.id))
+    .limit(DELIVERY_BATCH)
+    .all();
+  const leaseUntil = new Date(Date.now() + config.WEBHOOK_TIMEOUT_MS + 30_000).toISOString();
+  const claimed = [];
+  for (const row of due) {
+    const won = await db.transaction((tx) =>
+      tx
+        .update(webhookDeliveries)
+        .set({ leaseUntil })
+        .where(and(eq(webhookDeliveries.id, row.delivery.id), eq(webhookDeliveries.status, "PENDING"), or(isNull(webhookDeliveries.leaseUntil), lt(webhookDeliveries.leaseUntil, at))))
+        .returning()
+        .all(),
+    );
+    if (won.length) claimed.push({ delivery: won[0], endpoint: row.endpoint });
+  }
+  await Promise.all(
+    claimed.map(({ delivery, endpoint }) =>
+      attempt(db, config, logger, delivery, endpoint).catch((error: unknown) => logger.error({ err: error, deliveryId: delivery.id }, "webhook delivery failed")),
+    ),
+  );
+  return claimed.length;
+}
 
 /** Starts the delivery worker; the returned function stops it (letting a delivery in flight finish). */
-export function startWebhookWorker(_db: Database, _bus: EventBus, _config: Config, _logger: Logger): () => Promise<void> {
-  return async () => {};
+export function startWebhookWorker(db: Database, bus: EventBus, config: Config, logger: Logger): () => Promise<void> {
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  let kicked = false;
+  const kick = () => {
+    kicked = true;
+    wake?.();
+  };
+
+  const events = bus.subscribe(Topic.CustomerEvent);
+  void (async () => {
+    for await (const _event of events) kick();
+  })().catch((error: unknown) => logger.error({ err: error }, "webhook wake-up subscription failed"));
+
+  const loop = (async () => {
+    while (!stopped) {
+      kicked = false;
+      try {
+        const fanned = await fanOut(db);
+        const delivered = await deliverDue(db, config, logger);
+        if (fanned || delivered) continue;
+      } catch (error) {
+        logger.error({ err: error }, "webhook worker pass failed");
+      }
+      if (stopped || kicked) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, config.WEBHOOK_POLL_INTERVAL_MS);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+  })();
+
+  return async () => {
+    stopped = true;
+    wake?.();
+    await events.return?.();
+    await loop;
+  };
 }

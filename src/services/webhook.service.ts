@@ -1,7 +1,30 @@
-// Webhook endpoints: create, update, delete, redeliver. (Being written.)
+// Webhook endpoints of the caller's organization: create, update, delete, list, and the delivery
+// log with redelivery. Delivery itself is the worker's (src/events/webhooks.ts).
+import { randomBytes } from "node:crypto";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
+import { webhookDeliveries, webhookEndpoints, type WebhookDeliveryRow, type WebhookEndpointRow } from "../db/schema";
+import { catchUpWhenIdle, refusedUrl } from "../events/webhooks";
 import type { EventBus } from "../events/pubsub";
+import { now } from "../lib/clock";
+import { newId } from "../lib/ids";
+import type { ConnectionResult } from "../types/common.types";
+import type { CustomerEventType } from "../types/enums";
+import type { Actor } from "./actor";
+import { UserErrors } from "./errors";
+import { keyset, pageRequest, toConnection, type PageArgs } from "./pagination";
+
+/** A delivery as the API shows it. */
+export type WebhookDeliveryView = WebhookDeliveryRow & { delivered: boolean };
+
+const view = (row: WebhookDeliveryRow): WebhookDeliveryView => ({ ...row, delivered: row.status === "DELIVERED" });
+
+export interface WebhookEndpointInput {
+  url?: string | null;
+  eventTypes?: CustomerEventType[] | null;
+  enabled?: boolean | null;
+}
 
 export class WebhookService {
   constructor(
@@ -9,4 +32,130 @@ export class WebhookService {
     readonly bus: EventBus,
     readonly config: Config,
   ) {}
+
+  async list(actor: Actor): Promise<WebhookEndpointRow[]> {
+    if (!actor.organizationId) return [];
+    return this.db.read
+      .select()
+      .from(webhookEndpoints)
+      .where(eq(webhookEndpoints.organizationId, actor.organizationId))
+      .orderBy(asc(webhookEndpoints.id))
+      .all();
+  }
+
+  async create(actor: Actor, input: WebhookEndpointInput & { url: string }): Promise<{ endpoint: WebhookEndpointRow; secret: string }> {
+    const organizationId = actor.organizationId;
+    if (!organizationId) throw UserErrors.of("INVALID", null, "The caller has no organization to own the endpoint.");
+    await this.checkUrl(input.url);
+    // Standard Webhooks secret format, so that any Standard Webhooks library verifies our signatures.
+    const secret = `whsec_${randomBytes(32).toString("base64")}`;
+    const at = now();
+    const enabled = input.enabled ?? true;
+    const endpoint = await this.db.transaction(async (tx) => {
+      if (enabled) await catchUpWhenIdle(tx);
+      return tx
+        .insert(webhookEndpoints)
+        .values({
+          id: newId("webhook"),
+          organizationId,
+          url: input.url,
+          eventTypes: input.eventTypes ?? [],
+          enabled,
+          secret,
+          createdAt: at,
+          updatedAt: at,
+        })
+        .returning()
+        .get();
+    });
+    return { endpoint, secret };
+  }
+
+  async update(actor: Actor, id: string, input: WebhookEndpointInput): Promise<WebhookEndpointRow> {
+    const current = await this.owned(actor, id);
+    const changes: Partial<WebhookEndpointRow> = {};
+    if (input.url != null && input.url !== current.url) {
+      await this.checkUrl(input.url);
+      changes.url = input.url;
+    }
+    if (input.eventTypes != null && JSON.stringify([...input.eventTypes].sort()) !== JSON.stringify([...current.eventTypes].sort())) {
+      changes.eventTypes = input.eventTypes;
+    }
+    if (input.enabled != null && input.enabled !== current.enabled) {
+      changes.enabled = input.enabled;
+      // Enabling again starts the failure count afresh.
+      if (input.enabled) Object.assign(changes, { consecutiveFailures: 0, disabledReason: null });
+    }
+    if (!Object.keys(changes).length) throw UserErrors.of("NO_CHANGES", null, "The endpoint already is so.");
+    return this.db.transaction(async (tx) => {
+      if (changes.enabled) await catchUpWhenIdle(tx);
+      return tx
+        .update(webhookEndpoints)
+        .set({ ...changes, updatedAt: now() })
+        .where(eq(webhookEndpoints.id, id))
+        .returning()
+        .get();
+    });
+  }
+
+  async delete(actor: Actor, id: string): Promise<string> {
+    await this.owned(actor, id);
+    await this.db.transaction((tx) => tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)).run());
+    return id;
+  }
+
+  /** Sends a delivery again: PENDING, due now, whatever its state. */
+  async redeliver(actor: Actor, deliveryId: string): Promise<WebhookDeliveryView> {
+    const row = await this.db.read
+      .select({ delivery: webhookDeliveries, organizationId: webhookEndpoints.organizationId })
+      .from(webhookDeliveries)
+      .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+      .where(eq(webhookDeliveries.id, deliveryId))
+      .get();
+    if (!row || row.organizationId !== actor.organizationId) {
+      throw UserErrors.of("NOT_FOUND", ["deliveryId"], `Webhook delivery ${deliveryId} does not exist.`);
+    }
+    const updated = await this.db.transaction((tx) =>
+      tx
+        .update(webhookDeliveries)
+        .set({ status: "PENDING", nextAttemptAt: now(), leaseUntil: null })
+        .where(eq(webhookDeliveries.id, deliveryId))
+        .returning()
+        .get(),
+    );
+    return view(updated);
+  }
+
+  /** The endpoint's delivery log, newest first. */
+  async deliveries(endpointId: string, args: PageArgs): Promise<ConnectionResult<WebhookDeliveryView>> {
+    const request = pageRequest(args, "-id", 1);
+    const page = keyset(request, [sql`${webhookDeliveries.id}`], true);
+    const rows = await this.db.read
+      .select()
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.endpointId, endpointId), ...page.where))
+      .orderBy(...page.orderBy)
+      .limit(request.limit + 1)
+      .all();
+    return toConnection(rows.map(view), request, (r) => [r.id], async () => {
+      const [{ count }] = await this.db.read
+        .select({ count: sql<number>`count(*)` })
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.endpointId, endpointId))
+        .all();
+      return count;
+    });
+  }
+
+  /** The caller's endpoint; another organization's is NOT_FOUND, as if it did not exist. */
+  private async owned(actor: Actor, id: string): Promise<WebhookEndpointRow> {
+    const row = await this.db.read.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
+    if (!row || row.organizationId !== actor.organizationId) throw UserErrors.of("NOT_FOUND", ["id"], `Webhook endpoint ${id} does not exist.`);
+    return row;
+  }
+
+  private async checkUrl(url: string): Promise<void> {
+    const refused = await refusedUrl(url, this.config.WEBHOOK_ALLOW_PRIVATE);
+    if (refused) throw UserErrors.of("INVALID", ["url"], `The webhook URL ${refused}.`);
+  }
 }
