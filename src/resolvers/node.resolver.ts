@@ -18,6 +18,8 @@ function loadNode(ctx: Context, id: string): Promise<object | null> | null {
       return ctx.loaders.document.load(id);
     case "event":
       return ctx.loaders.event.load(id);
+    case "webhook":
+      return ctx.principal.scopes.includes("webhooks:manage") ? ctx.services.webhooks.get(ctx.actor, id) : null;
     default:
       return null;
   }

@@ -148,6 +148,12 @@ export class WebhookService {
   }
 
   /** The caller's endpoint; another organization's is NOT_FOUND, as if it did not exist. */
+  /** The caller's endpoint, or null (another organization's reads as missing). */
+  async get(actor: Actor, id: string): Promise<WebhookEndpointRow | null> {
+    const row = await this.db.read.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
+    return row && row.organizationId === actor.organizationId ? row : null;
+  }
+
   private async owned(actor: Actor, id: string): Promise<WebhookEndpointRow> {
     const row = await this.db.read.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
     if (!row || row.organizationId !== actor.organizationId) throw UserErrors.of("NOT_FOUND", ["id"], `Webhook endpoint ${id} does not exist.`);

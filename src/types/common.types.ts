@@ -9,6 +9,7 @@ const NODE_TYPE_NAMES = {
   address: "CustomerAddress",
   document: "Document",
   event: "CustomerEvent",
+  webhook: "WebhookEndpoint",
 } as const;
 
 @InterfaceType({
