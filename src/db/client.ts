@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { readMigrationFiles } from "drizzle-orm/migrator";
 import * as schema from "./schema";
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -29,6 +30,8 @@ export interface Database {
    * erased data left in old log frames is gone from disk too.
    */
   checkpoint(): void;
+  /** Migrations in drizzle/sqlite not yet recorded as applied; throws when the database does not answer. */
+  migrationStatus(): { applied: number; pending: number };
   close(): void;
 }
 
@@ -72,6 +75,7 @@ export function openDatabase(databaseUrl: string): Database {
   writer.pragma("secure_delete = ON");
   const write = drizzle(writer, { schema, logger: countingLogger });
   migrate(write, { migrationsFolder: SQLITE_MIGRATIONS });
+  const expected = readMigrationFiles({ migrationsFolder: SQLITE_MIGRATIONS }).length;
 
   // An in-memory database exists only in its own connection, so it reads and writes through one.
   const reader = inMemory ? writer : open(filename);
@@ -100,6 +104,10 @@ export function openDatabase(databaseUrl: string): Database {
       } finally {
         release();
       }
+    },
+    migrationStatus() {
+      const { applied } = reader.prepare("select count(*) as applied from __drizzle_migrations").get() as { applied: number };
+      return { applied, pending: Math.max(0, expected - applied) };
     },
     checkpoint(): void {
       writer.pragma("wal_checkpoint(TRUNCATE)");

@@ -131,6 +131,16 @@ export async function startServer(options: {
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
+  // Ready: the database answers and every migration in drizzle/ has been applied.
+  app.get("/readyz", (_req, res) => {
+    try {
+      const { pending } = deps.db.migrationStatus();
+      if (pending > 0) res.status(503).json({ status: "migrations pending", pending });
+      else res.json({ status: "ready" });
+    } catch {
+      res.status(503).json({ status: "database unavailable" });
+    }
+  });
   app.use(verificationRoutes(deps));
   // The explorer page carries the development key: it is shown to this machine only.
   app.get("/graphql", (req, res, next) => {
