@@ -17,6 +17,7 @@ import { createErrorFormatter } from "./errors";
 import { createContextFactory, type AppDeps } from "./context";
 import { mailboxRoutes } from "./mailbox.routes";
 import { explorerPlugin } from "./explorer";
+import { requestLogPlugin } from "./request-log";
 import { idempotencyPlugin } from "./idempotency";
 import { limitErrorExtensions, limitsMiddleware, limitsPlugin, limitSubscription, limitValidationRules } from "./limits";
 import { verificationRoutes } from "./verification.routes";
@@ -98,6 +99,7 @@ export async function startServer(options: {
       ApolloServerPluginCacheControlDisabled(),
       explorerPlugin(() => deps.developmentKey?.() ?? null),
       limitsPlugin(config),
+      requestLogPlugin(logger),
       idempotencyPlugin(deps),
       {
         async serverWillStart() {
