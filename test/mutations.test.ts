@@ -11,11 +11,13 @@ import {
   createCustomer,
   createOrganization,
   dataOf,
+  dbSnapshot,
+  payloadOf,
   personInput,
   startTestServer,
   tableCounts,
   type GraphQLResponse,
-  type TestServer, payloadOf, dbSnapshot
+  type TestServer,
 } from "./helpers";
 
 // ---------------------------------------------------------------------------------------------

@@ -18,9 +18,10 @@ import {
   dataOf,
   personInput,
   startTestServer,
+  dbSnapshot,
+  payloadOf,
   tableCounts,
-  type GraphQLResponse,
-  type TestServer, payloadOf, dbSnapshot
+  type TestServer,
 } from "./helpers";
 
 // ---------------------------------------------------------------------------------------------

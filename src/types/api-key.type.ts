@@ -1,7 +1,6 @@
 import { Field, ID, InputType, ObjectType } from "type-graphql";
 import { GraphQLDateTime } from "graphql-scalars";
 import { UserError } from "./common.types";
-import { Organization } from "./organization.type";
 
 @ObjectType({ simpleResolvers: true, description: "An API key: a bearer credential of one organization. Its secret is shown once, at creation." })
 export class ApiKey {
