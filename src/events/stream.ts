@@ -44,7 +44,16 @@ export async function openCustomerEventStream(
   const live = bus.subscribe(Topic.CustomerEvent)[Symbol.asyncIterator]();
   // Starts listening now; the first live value is awaited after the replay.
   const pending = live.next();
-  return stream(db, live, pending, afterSeq, selection);
+  const events = stream(db, live, pending, afterSeq, selection);
+  // A generator waiting for the next live event would only see return() once that event came:
+  // a subscriber that leaves must end its stream (and its bus listener) now, so return() ends
+  // the live iterator first, which lets the waiting generator finish.
+  const original = events.return.bind(events);
+  events.return = async (value) => {
+    await live.return?.();
+    return original(value);
+  };
+  return events;
 }
 
 async function* stream(
