@@ -74,6 +74,12 @@ const ConfigSchema = z.object({
   // An endpoint failing this many deliveries in a row is disabled (with an event).
   WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(50),
   WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
+
+  // Operations: GET /metrics (Prometheus), optionally behind a bearer token, and how long a
+  // SIGTERM/SIGINT waits for in-flight work before the process exits anyway.
+  METRICS_ENABLED: bool.default(true),
+  METRICS_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
 });
 
 export type Config = Omit<z.infer<typeof ConfigSchema>, "ALLOW_ANONYMOUS" | "INTROSPECTION"> & {
@@ -81,6 +87,21 @@ export type Config = Omit<z.infer<typeof ConfigSchema>, "ALLOW_ANONYMOUS" | "INT
   ALLOW_ANONYMOUS: boolean;
   INTROSPECTION: boolean;
 };
+
+/**
+ * Loads variables from a .env file (ENV_FILE, default ./.env) into process.env, when the file
+ * exists; variables already set in the environment win. Called by the entry points only.
+ */
+export function loadEnvFile(env: NodeJS.ProcessEnv = process.env): string | null {
+  const file = env.ENV_FILE ?? ".env";
+  try {
+    process.loadEnvFile(file);
+    return file;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" && env.ENV_FILE === undefined) return null;
+    throw new Error(`ENV_FILE: cannot read ${file}: ${(error as Error).message}`);
+  }
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);

@@ -170,13 +170,16 @@ async function post(endpoint: WebhookEndpointRow, delivery: WebhookDeliveryRow, 
   }
 }
 
+/** What one delivery attempt came to: delivered, failed with a retry planned, or failed for good. */
+export type WebhookOutcome = "delivered" | "retrying" | "failed";
+
 /** Posts one claimed delivery and records the outcome; disables an endpoint that keeps failing. */
-async function attempt(db: Database, config: Config, logger: Logger, delivery: WebhookDeliveryRow, endpoint: WebhookEndpointRow): Promise<void> {
+async function attempt(db: Database, config: Config, logger: Logger, delivery: WebhookDeliveryRow, endpoint: WebhookEndpointRow): Promise<WebhookOutcome> {
   const event = await db.read.select().from(customerEvents).where(eq(customerEvents.id, delivery.eventId)).get();
   const result: Attempt = event ? await post(endpoint, delivery, event, config) : { statusCode: null, error: "event not found" };
   const attemptNo = delivery.attempt + 1;
   const at = new Date();
-  await db.transaction(async (tx) => {
+  return db.transaction(async (tx): Promise<WebhookOutcome> => {
     if (!result.error) {
       await tx
         .update(webhookDeliveries)
@@ -184,7 +187,7 @@ async function attempt(db: Database, config: Config, logger: Logger, delivery: W
         .where(eq(webhookDeliveries.id, delivery.id))
         .run();
       await tx.update(webhookEndpoints).set({ consecutiveFailures: 0 }).where(eq(webhookEndpoints.id, endpoint.id)).run();
-      return;
+      return "delivered";
     }
     const exhausted = attemptNo >= config.WEBHOOK_MAX_ATTEMPTS;
     const next = exhausted ? null : new Date(at.getTime() + config.WEBHOOK_RETRY_BASE_MS * 2 ** (attemptNo - 1)).toISOString();
@@ -205,11 +208,12 @@ async function attempt(db: Database, config: Config, logger: Logger, delivery: W
       // No CustomerEvent for this: events are per customer, and this concerns an endpoint.
       logger.warn({ endpointId: endpoint.id, failures: row.failures }, "webhook endpoint disabled");
     }
+    return exhausted ? "failed" : "retrying";
   });
 }
 
 /** Claims due deliveries of enabled endpoints (a lease, so that another worker leaves them) and posts them. */
-async function deliverDue(db: Database, config: Config, logger: Logger): Promise<number> {
+async function deliverDue(db: Database, config: Config, logger: Logger, onAttempt: (outcome: WebhookOutcome) => void): Promise<number> {
   const at = now();
   const due = await db.read
     .select({ delivery: webhookDeliveries, endpoint: webhookEndpoints })
@@ -241,14 +245,20 @@ async function deliverDue(db: Database, config: Config, logger: Logger): Promise
   }
   await Promise.all(
     claimed.map(({ delivery, endpoint }) =>
-      attempt(db, config, logger, delivery, endpoint).catch((error: unknown) => logger.error({ err: error, deliveryId: delivery.id }, "webhook delivery failed")),
+      attempt(db, config, logger, delivery, endpoint).then(onAttempt).catch((error: unknown) => logger.error({ err: error, deliveryId: delivery.id }, "webhook delivery failed")),
     ),
   );
   return claimed.length;
 }
 
 /** Starts the delivery worker; the returned function stops it (letting a delivery in flight finish). */
-export function startWebhookWorker(db: Database, bus: EventBus, config: Config, logger: Logger): () => Promise<void> {
+export function startWebhookWorker(
+  db: Database,
+  bus: EventBus,
+  config: Config,
+  logger: Logger,
+  onAttempt: (outcome: WebhookOutcome) => void = () => {},
+): () => Promise<void> {
   let stopped = false;
   let wake: (() => void) | null = null;
   let kicked = false;
@@ -267,7 +277,7 @@ export function startWebhookWorker(db: Database, bus: EventBus, config: Config, 
       kicked = false;
       try {
         const fanned = await fanOut(db);
-        const delivered = await deliverDue(db, config, logger);
+        const delivered = await deliverDue(db, config, logger, onAttempt);
         if (fanned || delivered) continue;
       } catch (error) {
         logger.error({ err: error }, "webhook worker pass failed");

@@ -13,6 +13,7 @@ import { developmentKey } from "../auth/dev-key";
 import { startServer } from "./http";
 import { sweepExpiredIdempotencyRecords } from "./idempotency";
 import { startWebhookWorker } from "../events/webhooks";
+import { Metrics } from "./metrics";
 
 export interface App {
   url: string;
@@ -32,11 +33,12 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
   const mailbox = new DevMailbox();
   const services = createServices(db, bus, config, links, mailbox);
   const stopLinks = sendVerificationLinks(db, bus, mailbox, logger);
+  const metrics = config.METRICS_ENABLED ? new Metrics(db) : null;
   let devKey: string | null = null;
   const server = await startServer({
     config,
     schema: buildCustomerSchema(),
-    deps: { db, bus, services, config, links, mailbox: config.production ? null : mailbox, logger, developmentKey: () => devKey },
+    deps: { db, bus, services, config, links, mailbox: config.production ? null : mailbox, logger, metrics, developmentKey: () => devKey },
     logger,
   });
   links.listeningAt(new URL(server.url).origin);
@@ -59,7 +61,7 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
   await sweep();
   const sweeper = setInterval(sweep, config.EXPIRY_SWEEP_INTERVAL_MS);
   sweeper.unref();
-  const stopWebhooks = startWebhookWorker(db, bus, config, logger);
+  const stopWebhooks = startWebhookWorker(db, bus, config, logger, (outcome) => metrics?.webhookAttempt(outcome));
   return {
     url: server.url,
     db,
@@ -67,10 +69,11 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
     logger,
     seeded,
     async close() {
+      // Stop accepting and let in-flight requests finish (WebSockets are closed with 1001), while
+      // the webhook worker finishes the deliveries it has started and leaves the rest pending;
+      // then the database is checkpointed and closed.
       clearInterval(sweeper);
-      await sweeping;
-      await stopWebhooks();
-      await server.close();
+      await Promise.all([server.close(), stopWebhooks(), sweeping]);
       await stopLinks();
       db.close();
     },

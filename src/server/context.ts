@@ -9,6 +9,7 @@ import type { Context } from "../resolvers/context";
 import type { Services } from "../services";
 import type { Links } from "../services/links";
 import type { DevMailbox } from "../services/notifier";
+import type { Metrics } from "./metrics";
 
 export interface AppDeps {
   db: Database;
@@ -19,6 +20,8 @@ export interface AppDeps {
   /** The development mailbox; null in production. */
   mailbox: DevMailbox | null;
   logger: Logger;
+  /** Prometheus metrics, unless METRICS_ENABLED=false. */
+  metrics?: Metrics | null;
   /** The development API key the explorer sends, once known (development only). */
   developmentKey?: () => string | null;
 }

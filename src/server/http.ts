@@ -44,7 +44,7 @@ export async function startServer(options: {
   // Subscribe messages are held to the same size as HTTP bodies (ws allows 100 MiB by default).
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.MAX_BODY_BYTES });
   const checkSubscription = limitSubscription(config, schema);
-  const wsCleanup = useServer<Record<string, unknown>, { auth?: Awaited<ReturnType<typeof contexts.authenticate>> }>(
+  const wsCleanup = useServer<Record<string, unknown>, { auth?: Awaited<ReturnType<typeof contexts.authenticate>>; untrack?: () => void }>(
     {
       schema,
       // The connection authenticates once, with connectionParams.authorization; a connection
@@ -56,11 +56,13 @@ export async function startServer(options: {
             authorization: typeof authorization === "string" ? authorization : undefined,
             remoteAddress: ctx.extra.request.socket.remoteAddress,
           });
+          ctx.extra.untrack = deps.metrics?.socketOpened(ctx);
           return true;
         } catch {
           return false;
         }
       },
+      onClose: (ctx) => ctx.extra.untrack?.(),
       // Parses and validates with the query limits, and charges the credential's rate limit.
       onSubscribe: (ctx, _id, payload) => checkSubscription(payload, ctx.extra.auth!.principal.id),
       // One context per subscription; its resolvers take fresh loaders for every event.
@@ -100,6 +102,7 @@ export async function startServer(options: {
       explorerPlugin(() => deps.developmentKey?.() ?? null),
       limitsPlugin(config),
       requestLogPlugin(logger),
+      ...(deps.metrics ? [deps.metrics.plugin()] : []),
       idempotencyPlugin(deps),
       {
         async serverWillStart() {
@@ -143,6 +146,7 @@ export async function startServer(options: {
       res.status(503).json({ status: "database unavailable" });
     }
   });
+  if (deps.metrics) app.use(deps.metrics.routes(config));
   app.use(verificationRoutes(deps));
   // The explorer page carries the development key: it is shown to this machine only.
   app.get("/graphql", (req, res, next) => {

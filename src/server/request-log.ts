@@ -1,7 +1,7 @@
 // One structured log line per GraphQL operation: request id, operation, duration, outcome and
 // cost — never variables, results or error messages, which may carry personal data.
 import { randomUUID } from "node:crypto";
-import type { ApolloServerPlugin } from "@apollo/server";
+import type { ApolloServerPlugin, GraphQLResponse } from "@apollo/server";
 import type { Logger } from "../lib/logger";
 import type { Context } from "../resolvers/context";
 import { statementScope } from "../db/client";
@@ -14,9 +14,7 @@ export function requestLogPlugin(logger: Logger): ApolloServerPlugin<Context> {
       return {
         async willSendResponse({ response, operation, operationName, contextValue }) {
           response.http.headers.set("x-request-id", requestId);
-          // The errors as the client got them, after the error map gave each its code.
-          const sent = response.body.kind === "single" ? (response.body.singleResult.errors ?? []) : [];
-          const codes = [...new Set(sent.map((e) => String(e.extensions?.code ?? "INTERNAL_SERVER_ERROR")))];
+          const codes = [...new Set(sentErrorCodes(response))];
           logger.info(
             {
               requestId,
@@ -34,4 +32,10 @@ export function requestLogPlugin(logger: Logger): ApolloServerPlugin<Context> {
       };
     },
   };
+}
+
+/** The codes of the errors as the client got them, after the error map gave each its code. */
+export function sentErrorCodes(response: GraphQLResponse): string[] {
+  const sent = response.body.kind === "single" ? (response.body.singleResult.errors ?? []) : [];
+  return sent.map((e) => String(e.extensions?.code ?? "INTERNAL_SERVER_ERROR"));
 }

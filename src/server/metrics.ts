@@ -1,0 +1,142 @@
+// Prometheus metrics (prom-client) on GET /metrics: GraphQL requests and their latency by
+// operation, errors by code, WebSocket connections and active subscriptions, the webhook queue
+// and delivery outcomes, and Node's process metrics. One registry per app, so that several apps
+// in one process (the tests) do not share counters.
+import type { ApolloServerPlugin } from "@apollo/server";
+import { count, eq } from "drizzle-orm";
+import express from "express";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Config } from "../config";
+import type { Database } from "../db/client";
+import { webhookDeliveries, webhookEndpoints } from "../db/schema";
+import type { WebhookOutcome } from "../events/webhooks";
+import type { Context } from "../resolvers/context";
+import { sentErrorCodes } from "./request-log";
+
+/** Operation names are chosen by clients: only this many distinct ones get their own series. */
+const MAX_OPERATION_LABELS = 200;
+const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly operations = new Set<string>();
+  private readonly sockets = new Set<{ subscriptions: Record<string, unknown> }>();
+
+  private readonly requests = new Counter({
+    name: "graphql_requests_total",
+    help: "GraphQL operations answered, by operation name, type and outcome (ok or error).",
+    labelNames: ["operation", "type", "outcome"] as const,
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: "graphql_request_duration_seconds",
+    help: "Time from receiving a GraphQL operation to sending its response, by operation name and type.",
+    labelNames: ["operation", "type"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  private readonly errors = new Counter({
+    name: "graphql_errors_total",
+    help: "Errors sent to clients over HTTP, by error code (extensions.code); a response with two errors counts two.",
+    labelNames: ["code"] as const,
+    registers: [this.registry],
+  });
+  private readonly webhookAttempts = new Counter({
+    name: "webhook_delivery_attempts_total",
+    help: "Webhook delivery attempts by outcome: delivered, retrying (failed, will retry) or failed (gave up).",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+
+  constructor(db: Database) {
+    const sockets = this.sockets;
+    new Gauge({
+      name: "graphql_ws_connections",
+      help: "Open graphql-ws connections.",
+      registers: [this.registry],
+      collect() {
+        this.set(sockets.size);
+      },
+    });
+    new Gauge({
+      name: "graphql_active_subscriptions",
+      help: "Subscriptions running on open graphql-ws connections.",
+      registers: [this.registry],
+      collect() {
+        let n = 0;
+        for (const socket of sockets) n += Object.keys(socket.subscriptions).length;
+        this.set(n);
+      },
+    });
+    new Gauge({
+      name: "webhook_queue_depth",
+      help: "Webhook deliveries waiting to be sent (pending, including those waiting for a retry).",
+      registers: [this.registry],
+      collect() {
+        const row = db.read.select({ n: count() }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "PENDING")).get();
+        this.set(row?.n ?? 0);
+      },
+    });
+    new Gauge({
+      name: "webhook_endpoints_disabled",
+      help: "Webhook endpoints disabled (by their owner or after repeated failures).",
+      registers: [this.registry],
+      collect() {
+        const row = db.read.select({ n: count() }).from(webhookEndpoints).where(eq(webhookEndpoints.enabled, false)).get();
+        this.set(row?.n ?? 0);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Counts one webhook delivery attempt. */
+  webhookAttempt(outcome: WebhookOutcome): void {
+    this.webhookAttempts.inc({ outcome });
+  }
+
+  /** Tracks a graphql-ws connection (its `subscriptions` record) until `closed` is called. */
+  socketOpened(socket: { subscriptions: Record<string, unknown> }): () => void {
+    this.sockets.add(socket);
+    return () => this.sockets.delete(socket);
+  }
+
+  private operationLabel(name: string | null | undefined): string {
+    if (!name) return "anonymous";
+    if (!OPERATION_NAME.test(name)) return "other";
+    if (this.operations.has(name)) return name;
+    if (this.operations.size >= MAX_OPERATION_LABELS) return "other";
+    this.operations.add(name);
+    return name;
+  }
+
+  /** Times every HTTP GraphQL operation and counts its outcome and error codes. */
+  plugin(): ApolloServerPlugin<Context> {
+    return {
+      requestDidStart: async () => {
+        const end = this.duration.startTimer();
+        return {
+          willSendResponse: async ({ request, response, operation, operationName }) => {
+            const labels = { operation: this.operationLabel(operationName ?? request.operationName), type: operation?.operation ?? "unknown" };
+            const codes = sentErrorCodes(response);
+            end(labels);
+            this.requests.inc({ ...labels, outcome: codes.length ? "error" : "ok" });
+            for (const code of codes) this.errors.inc({ code });
+          },
+        };
+      },
+    };
+  }
+
+  /** GET /metrics, in Prometheus' text format; behind a bearer token when METRICS_TOKEN is set. */
+  routes(config: Config): express.Router {
+    const router = express.Router();
+    router.get("/metrics", async (req, res) => {
+      if (config.METRICS_TOKEN && req.headers.authorization !== `Bearer ${config.METRICS_TOKEN}`) {
+        res.status(401).type("text/plain").send("A bearer token (METRICS_TOKEN) is required.\n");
+        return;
+      }
+      res.type(this.registry.contentType).send(await this.registry.metrics());
+    });
+    return router;
+  }
+}
