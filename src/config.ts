@@ -5,6 +5,21 @@ const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
+// An origin in CORS_ORIGINS: scheme://host[:port], host a name, IPv4 or bracketed IPv6; the port
+// digits or * (any port).
+const ORIGIN = /^https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:(\d{1,5}|\*))?$/i;
+
+/** Origins as browsers send them: lower case, without the scheme's default port. */
+function normaliseOrigin(origin: string): string {
+  const lower = origin.toLowerCase();
+  if (lower.startsWith("http://") && lower.endsWith(":80")) return lower.slice(0, -":80".length);
+  if (lower.startsWith("https://") && lower.endsWith(":443")) return lower.slice(0, -":443".length);
+  return lower;
+}
+
+/** CORS_ORIGINS when unset outside production: this machine, on any port. */
+const DEVELOPMENT_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
+
 const ConfigSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -80,12 +95,41 @@ const ConfigSchema = z.object({
   METRICS_ENABLED: bool.default(true),
   METRICS_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
+  // How HTTP operations are executed: compiled once per document by graphql-jit, or by graphql-js.
+  EXECUTOR: z.enum(["jit", "graphql-js"]).default("jit"),
+
+  // Browsers. The explorer (GraphiQL, served from node_modules) is on outside production unless
+  // EXPLORER=false, off in production unless EXPLORER=true.
+  EXPLORER: bool.optional(),
+  // Origins whose pages may call /graphql (CORS) and open its WebSocket: "*", or a comma list of
+  // origins ("https://app.example.com"), "*" as the port for any port ("http://localhost:*").
+  // Unset: this machine's origins on any port outside production, none in production.
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const origins = v.split(",").map((e) => e.trim()).filter(Boolean);
+      const bad = origins.filter((o) => o !== "*" && !ORIGIN.test(o));
+      if (bad.length) {
+        ctx.addIssue({ code: "custom", message: `not an origin (scheme://host[:port], port may be *): ${bad.join(", ")}` });
+        return z.NEVER;
+      }
+      return origins.map(normaliseOrigin);
+    }),
+  // A JSON manifest of trusted documents ({ "<sha256>": "<document>" }, as GraphQL Codegen's
+  // persisted documents, or Apollo's persisted query manifest). In "enforce" mode only its
+  // documents run; "allow-unlisted" runs others too (and lets clients send listed ones by hash).
+  TRUSTED_DOCUMENTS: z.string().min(1).optional(),
+  TRUSTED_DOCUMENTS_MODE: z.enum(["enforce", "allow-unlisted"]).default("enforce"),
 });
 
-export type Config = Omit<z.infer<typeof ConfigSchema>, "ALLOW_ANONYMOUS" | "INTROSPECTION"> & {
+export type Config = Omit<z.infer<typeof ConfigSchema>, "ALLOW_ANONYMOUS" | "INTROSPECTION" | "EXPLORER" | "CORS_ORIGINS"> & {
   production: boolean;
   ALLOW_ANONYMOUS: boolean;
   INTROSPECTION: boolean;
+  EXPLORER: boolean;
+  CORS_ORIGINS: string[];
 };
 
 /**
@@ -115,5 +159,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     production,
     ALLOW_ANONYMOUS: !production && (parsed.data.ALLOW_ANONYMOUS ?? true),
     INTROSPECTION: parsed.data.INTROSPECTION ?? !production,
+    EXPLORER: parsed.data.EXPLORER ?? !production,
+    CORS_ORIGINS: parsed.data.CORS_ORIGINS ?? (production ? [] : DEVELOPMENT_ORIGINS),
   };
 }

@@ -1,10 +1,11 @@
 // The executable schema, built once from the resolver classes. schema.graphql is its printout.
 import "reflect-metadata";
-import { GraphQLObjectType, GraphQLSchema, lexicographicSortSchema, printSchema } from "graphql";
+import { GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema, lexicographicSortSchema, printSchema } from "graphql";
 import { buildSchemaSync, type AuthChecker, type PubSub } from "type-graphql";
 import type { Scope } from "../auth/principal";
 import type { Context } from "../resolvers/context";
 import { AppError } from "../services/errors";
+import { nodeTypeName } from "../types/common.types";
 import { AddressResolver } from "../resolvers/address.resolver";
 import { ApiKeyResolver } from "../resolvers/api-key.resolver";
 import { ExportResolver } from "../resolvers/export.resolver";
@@ -65,8 +66,27 @@ function describeRoots(schema: GraphQLSchema): GraphQLSchema {
   });
 }
 
+/**
+ * What graphql-jit needs beyond graphql-js. Connections carry `totalCount` as a function, so that
+ * the count runs only when selected: graphql-js's default resolver calls such functions, jit reads
+ * fields without a resolver as plain properties, so these get an explicit resolver. And jit needs
+ * a synchronous resolveType, where type-graphql wraps ours in an async function.
+ */
+function forCompiledExecution(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (type instanceof GraphQLInterfaceType && type.name === "Node") type.resolveType = nodeTypeName;
+    if (!(type instanceof GraphQLObjectType) || !type.name.endsWith("Connection")) continue;
+    const field = type.getFields().totalCount;
+    if (field && !field.resolve) {
+      field.resolve = (connection: { totalCount: number | (() => Promise<number>) }) =>
+        typeof connection.totalCount === "function" ? connection.totalCount() : connection.totalCount;
+    }
+  }
+  return schema;
+}
+
 export function buildCustomerSchema(): GraphQLSchema {
-  built ??= describeRoots(buildSchemaSync({
+  built ??= forCompiledExecution(describeRoots(buildSchemaSync({
     resolvers: [
       NodeResolver,
       ViewerResolver,
@@ -88,7 +108,7 @@ export function buildCustomerSchema(): GraphQLSchema {
     validate: false,
     pubSub: contextBusOnly,
     authChecker: scopeChecker,
-  }));
+  })));
   return built;
 }
 

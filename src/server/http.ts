@@ -5,7 +5,7 @@ import express from "express";
 import { ApolloServer } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { WebSocketServer } from "ws";
 import { useServer } from "graphql-ws/use/ws";
 import type { GraphQLSchema } from "graphql";
@@ -16,7 +16,10 @@ import type { Config } from "../config";
 import { createErrorFormatter } from "./errors";
 import { createContextFactory, type AppDeps } from "./context";
 import { mailboxRoutes } from "./mailbox.routes";
-import { explorerPlugin } from "./explorer";
+import { explorerRoutes } from "./explorer";
+import { corsMiddleware, webSocketOriginCheck } from "./cors";
+import { TrustedDocuments, persistedDocumentErrorExtensions, persistedDocumentsMiddleware, resolveSubscription } from "./persisted-documents";
+import { jitGateway } from "./executor";
 import { requestLogPlugin } from "./request-log";
 import { idempotencyPlugin } from "./idempotency";
 import { limitErrorExtensions, limitsMiddleware, limitsPlugin, limitSubscription, limitValidationRules } from "./limits";
@@ -42,7 +45,15 @@ export async function startServer(options: {
   const formatError = createErrorFormatter(logger);
 
   // Subscribe messages are held to the same size as HTTP bodies (ws allows 100 MiB by default).
-  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.MAX_BODY_BYTES });
+  // Browsers send Origin on the upgrade: a page from an origin outside CORS_ORIGINS is refused.
+  const originAllowed = webSocketOriginCheck(config);
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: "/graphql",
+    maxPayload: config.MAX_BODY_BYTES,
+    verifyClient: ({ req }, done) => (originAllowed(req) ? done(true) : done(false, 403, "Origin not allowed")),
+  });
+  const trustedDocuments = TrustedDocuments.load(config, schema, logger);
   const checkSubscription = limitSubscription(config, schema);
   const wsCleanup = useServer<Record<string, unknown>, { auth?: Awaited<ReturnType<typeof contexts.authenticate>>; untrack?: () => void }>(
     {
@@ -64,7 +75,11 @@ export async function startServer(options: {
       },
       onClose: (ctx) => ctx.extra.untrack?.(),
       // Parses and validates with the query limits, and charges the credential's rate limit.
-      onSubscribe: (ctx, _id, payload) => checkSubscription(payload, ctx.extra.auth!.principal.id),
+      // Trusted documents first (a documentId or hash becomes its document), then the limits.
+      onSubscribe: (ctx, _id, payload) => {
+        const resolved = resolveSubscription(trustedDocuments, payload);
+        return "query" in resolved ? checkSubscription(resolved, ctx.extra.auth!.principal.id) : resolved;
+      },
       // One context per subscription; its resolvers take fresh loaders for every event.
       context: (ctx) => contexts.contextOf(ctx.extra.auth!),
       // The same error map as over HTTP.
@@ -75,14 +90,15 @@ export async function startServer(options: {
         errors.map((e) => ({
           message: e.message,
           locations: e.locations,
-          extensions: limitErrorExtensions(e) ?? { code: "GRAPHQL_VALIDATION_FAILED" },
+          extensions: limitErrorExtensions(e) ?? persistedDocumentErrorExtensions(e) ?? { code: "GRAPHQL_VALIDATION_FAILED" },
         })),
     },
     wsServer,
   );
 
   const apollo = new ApolloServer<Context>({
-    schema,
+    // graphql-jit compiles each distinct operation once (EXECUTOR=graphql-js runs graphql-js instead).
+    ...(config.EXECUTOR === "jit" ? { gateway: jitGateway(schema) } : { schema }),
     formatError,
     validationRules: limitValidationRules(config),
     // Arrays of operations in one POST; limitsMiddleware refuses more than MAX_BATCH_SIZE.
@@ -99,7 +115,8 @@ export async function startServer(options: {
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Apollo's cache-control plugin wraps every resolver; this API sets no cache hints.
       ApolloServerPluginCacheControlDisabled(),
-      explorerPlugin(() => deps.developmentKey?.() ?? null),
+      // The explorer is GraphiQL, served by explorerRoutes; Apollo's own landing page loads from a CDN.
+      ApolloServerPluginLandingPageDisabled(),
       limitsPlugin(config),
       requestLogPlugin(logger),
       ...(deps.metrics ? [deps.metrics.plugin()] : []),
@@ -148,18 +165,16 @@ export async function startServer(options: {
   });
   if (deps.metrics) app.use(deps.metrics.routes(config));
   app.use(verificationRoutes(deps));
-  // The explorer page carries the development key: it is shown to this machine only.
-  app.get("/graphql", (req, res, next) => {
-    const wantsPage = req.accepts(["application/json", "text/html"]) === "text/html";
-    const local = /^(::1|127\.|::ffff:127\.)/.test(req.socket.remoteAddress ?? "");
-    if (wantsPage && deps.developmentKey?.() && !local) res.status(403).type("text/plain").send("The explorer is served to localhost only.\n");
-    else next();
-  });
+  // GraphiQL on GET /graphql for browsers, when EXPLORER is on (with the development key: to this machine only).
+  app.use(explorerRoutes({ config, logger, developmentKey: () => deps.developmentKey?.() ?? null }));
   if (deps.mailbox) app.use(mailboxRoutes(deps));
   app.use(
     "/graphql",
+    corsMiddleware(config),
     (_req, _res, next) => statementScope.run({ sqlStatements: 0 }, next),
     limitsMiddleware(config),
+    // TRUSTED_DOCUMENTS: documentId and listed hashes resolved, unlisted documents refused (enforce).
+    ...(trustedDocuments ? [persistedDocumentsMiddleware(trustedDocuments)] : []),
     expressMiddleware(apollo, {
       context: ({ req }) => contexts.contextFor({ authorization: req.headers.authorization, remoteAddress: req.socket.remoteAddress }),
     }),

@@ -12,12 +12,15 @@ const NODE_TYPE_NAMES = {
   webhook: "WebhookEndpoint",
 } as const;
 
+/** The GraphQL type of a Node, told by its id prefix. */
+export function nodeTypeName(value: { id: string }): string | undefined {
+  const kind = idKind(value.id);
+  return kind && kind in NODE_TYPE_NAMES ? NODE_TYPE_NAMES[kind as keyof typeof NODE_TYPE_NAMES] : undefined;
+}
+
 @InterfaceType({
   description: "An object with a globally unique, type-prefixed id that `node(id:)` resolves.",
-  resolveType: (value: { id: string }) => {
-    const kind = idKind(value.id);
-    return kind && kind in NODE_TYPE_NAMES ? NODE_TYPE_NAMES[kind as keyof typeof NODE_TYPE_NAMES] : undefined;
-  },
+  resolveType: nodeTypeName,
 })
 export abstract class Node {
   @Field(() => ID, { description: "Opaque, globally unique, time-sortable id with a type prefix (`cus_`, `org_`, ...)." })
