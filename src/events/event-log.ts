@@ -17,11 +17,13 @@ export interface NewEvent {
   occurredAt?: string;
 }
 
+/** The event's row, before the log gives it its `seq`. */
+export function eventRow(actor: Actor, event: NewEvent): Omit<CustomerEventRow, "seq"> {
+  return { id: newId("event"), ...event, actor: actor.name, via: actor.via, occurredAt: event.occurredAt ?? now() };
+}
+
 export async function recordEvent(tx: Db, actor: Actor, event: NewEvent): Promise<CustomerEventRow> {
-  const [row] = await tx
-    .insert(customerEvents)
-    .values({ id: newId("event"), ...event, actor: actor.name, via: actor.via, occurredAt: event.occurredAt ?? now() })
-    .returning();
+  const [row] = await tx.insert(customerEvents).values(eventRow(actor, event)).returning();
   return row;
 }
 

@@ -21,6 +21,7 @@ import {
   type DocumentRow,
   type PersonNameRow,
   type PersonRow,
+  type SecretQuestionRow,
   type TelephoneNumberRow,
 } from "../db/schema";
 import { recordEvent } from "../events/event-log";
@@ -28,6 +29,7 @@ import type { EventBus } from "../events/pubsub";
 import { now } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { hashSecret, verifySecret } from "../lib/secrets";
+import type { Channel } from "../types/enums";
 import type { Actor } from "./actor";
 import { UserErrors } from "./errors";
 import type { OrganizationService } from "./organization.service";
@@ -73,6 +75,19 @@ function normaliseAnswer(answer: string): string {
 
 type SecretInput = Pick<PersonData, "password" | "pinCode" | "secretQuestions">;
 
+/**
+ * What a bulk import keeps from its source instead of minting it: the customer's id and creation
+ * audit, and the ids (and creation times) of its addresses and documents, by position.
+ */
+export interface PreservedIdentity {
+  id?: string | null;
+  createdAt?: string | null;
+  createdBy?: string | null;
+  createdVia?: Channel | null;
+  addressIds?: (string | null | undefined)[] | null;
+  documents?: ({ id?: string | null; createdAt?: string | null } | null | undefined)[] | null;
+}
+
 async function hashSecrets(person: SecretInput | null | undefined): Promise<HashedSecrets> {
   if (!person) return {};
   return {
@@ -88,6 +103,12 @@ async function hashSecrets(person: SecretInput | null | undefined): Promise<Hash
             })),
           ),
   };
+}
+
+/** The CREATED event's changed fields: what a create input sets, besides its type and organization. */
+export function createdFields(input: unknown): string[] {
+  const given = input as Record<string, unknown>;
+  return Object.keys(given).filter((k) => k !== "organizationId" && k !== "type" && given[k] != null);
 }
 
 export function fullName(first: string, middle?: string | null, last?: string | null): string {
@@ -149,9 +170,14 @@ function addressColumns(a: AddressData) {
   };
 }
 
-function documentRow(customerId: string, d: DocumentData, at: string): DocumentRow {
+function documentRow(
+  customerId: string,
+  d: DocumentData,
+  at: string,
+  kept?: { id?: string | null; createdAt?: string | null } | null,
+): DocumentRow {
   return {
-    id: newId("document"),
+    id: kept?.id ?? newId("document"),
     customerId,
     purpose: d.purpose,
     documentType: d.documentType,
@@ -162,7 +188,7 @@ function documentRow(customerId: string, d: DocumentData, at: string): DocumentR
     verificationResponse: null,
     metadata: d.metadata ?? [],
     expiresAt: d.expiresAt ?? null,
-    createdAt: at,
+    createdAt: kept?.createdAt ?? at,
     reviewedAt: null,
   };
 }
@@ -201,6 +227,159 @@ export function searchText(parts: {
     .toLowerCase();
 }
 
+/** The DUPLICATE error of an external reference another customer of the organization has. */
+export function referenceTaken(reference: string, by: string): UserErrors {
+  return UserErrors.of("DUPLICATE", ["externalReference"], `externalReference "${reference}" is already used by ${by}.`);
+}
+
+function addressRow(customerId: string, a: CustomerAddressData, isPrimary: boolean, at: string, id?: string | null) {
+  return {
+    id: id ?? newId("address"),
+    customerId,
+    purpose: a.purpose,
+    isPrimary,
+    ...addressColumns(a.address),
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+/** A person row; with `current`, what the input leaves out keeps its current value. */
+function personRow(
+  customerId: string,
+  person: PersonData,
+  secrets: HashedSecrets,
+  current: PersonRow | null,
+  currentNames: PersonNameRow[],
+) {
+  const pick = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value);
+  const nameOf = (key: (typeof NAME_PARTS)[number][0], part: PersonNameRow["part"]) =>
+    person[key] !== undefined ? person[key]?.name : currentNames.find((n) => n.part === part)?.name;
+  return {
+    customerId,
+    fullName: fullName(person.firstName.name, nameOf("middleName", "MIDDLE"), nameOf("lastName", "LAST")),
+    gender: pick(person.gender, current?.gender ?? null) ?? null,
+    dateOfBirth: pick(person.dateOfBirth, current?.dateOfBirth ?? null) ?? null,
+    placeOfBirth: pick(person.placeOfBirth, current?.placeOfBirth ?? null) ?? null,
+    nationality: pick(person.nationality, current?.nationality ?? null) ?? null,
+    email: pick(person.email, current?.email ?? null) ?? null,
+    passwordHash: pick(secrets.passwordHash, current?.passwordHash ?? null) ?? null,
+    pinCodeHash: pick(secrets.pinCodeHash, current?.pinCodeHash ?? null) ?? null,
+    twoFactorType: current?.twoFactorType ?? null,
+    twoFactorMasked: current?.twoFactorMasked ?? null,
+  };
+}
+
+function companyRow(customerId: string, company: CompanyData, current?: CompanyRow): CompanyRow {
+  return {
+    customerId,
+    legalName: company.legalName,
+    shortName: company.shortName === undefined ? (current?.shortName ?? null) : company.shortName,
+    registrationNumber:
+      company.registrationNumber === undefined ? (current?.registrationNumber ?? null) : company.registrationNumber,
+    countryCode: company.countryCode === undefined ? (current?.countryCode ?? null) : company.countryCode,
+  };
+}
+
+export interface CreateOptions {
+  changedFields: string[];
+  membership?: { managementMode: boolean; tags: string[] };
+  registrationAccount?: string | null;
+  dataCenter?: string | null;
+  identity?: PreservedIdentity;
+}
+
+/** Everything a new customer is made of, as the rows createInTx inserts (before verification starts). */
+export interface NewCustomerRows {
+  customer: typeof customers.$inferInsert & { id: string };
+  person: typeof persons.$inferInsert | null;
+  names: PersonNameRow[];
+  phones: TelephoneNumberRow[];
+  secretQuestions: SecretQuestionRow[];
+  company: CompanyRow | null;
+  addresses: (typeof customerAddresses.$inferInsert)[];
+  documents: DocumentRow[];
+  preferences: (typeof notificationPreferences.$inferInsert)[];
+  membership: typeof memberships.$inferInsert;
+}
+
+/**
+ * The rows of a new customer in `organizationId`, computed without the database: createInTx
+ * inserts them one by one, a bulk import many at a time.
+ */
+export function newCustomerRows(
+  actor: Actor,
+  organizationId: string,
+  data: CreateCustomerData,
+  secrets: HashedSecrets,
+  at: string,
+  options: CreateOptions,
+): NewCustomerRows {
+  const identity = options.identity;
+  const createdAt = identity?.createdAt ?? at;
+  const id = identity?.id ?? newId("customer");
+  const person = data.person;
+  const displayName =
+    data.type === "ORGANIZATION" && data.company
+      ? data.company.legalName
+      : fullName(person!.firstName.name, person?.middleName?.name, person?.lastName?.name);
+  const addresses = data.addresses ?? [];
+  const primaryIndex = Math.max(0, addresses.findIndex((a) => a.isPrimary));
+  return {
+    customer: {
+      id,
+      organizationId,
+      type: data.type,
+      status: "NEW",
+      displayName,
+      nickname: data.nickname ?? null,
+      email: data.email ?? null,
+      phone: data.phone ?? null,
+      categorization: data.categorization ?? null,
+      tags: data.tags ?? [],
+      externalReference: data.externalReference ?? null,
+      riskLevel: data.riskLevel ?? null,
+      manager: data.manager ?? null,
+      registrationAccount: options.registrationAccount ?? null,
+      dataCenter: options.dataCenter ?? null,
+      searchText: searchText({
+        displayName,
+        nickname: data.nickname,
+        email: data.email,
+        phone: data.phone,
+        personEmail: person?.email,
+        company: data.company,
+        externalReference: data.externalReference,
+      }),
+      verificationStatus: "UNVERIFIED",
+      verificationLevel: 0,
+      version: 1,
+      createdAt,
+      createdBy: identity?.createdBy ?? actor.name,
+      createdVia: identity?.createdVia ?? actor.via,
+      updatedAt: at,
+      updatedBy: actor.name,
+      updatedVia: actor.via,
+    },
+    person: person ? personRow(id, person, secrets, null, []) : null,
+    names: person ? NAME_PARTS.flatMap(([key, part]) => (person[key] ? [nameRow(id, part, person[key])] : [])) : [],
+    phones: (person?.telephoneNumbers ?? []).map((t, position) => phoneRow(id, position, t)),
+    secretQuestions: (secrets.secretQuestions ?? []).map((q, position) => ({ customerId: id, position, ...q })),
+    company: data.company ? companyRow(id, data.company) : null,
+    addresses: addresses.map((a, i) => addressRow(id, a, i === primaryIndex, at, identity?.addressIds?.[i])),
+    documents: (data.documents ?? []).map((d, i) => documentRow(id, d, at, identity?.documents?.[i])),
+    preferences: (data.notificationPreferences ?? []).map((p) => ({ customerId: id, ...p, updatedAt: at })),
+    membership: {
+      customerId: id,
+      organizationId,
+      managementMode: options.membership?.managementMode ?? false,
+      tags: options.membership?.tags ?? [],
+      onboardedAt: createdAt,
+      active: true,
+    },
+  };
+}
+
 export class CustomerService {
   constructor(
     private readonly db: Database,
@@ -229,17 +408,13 @@ export class CustomerService {
         ),
       )
       .get();
-    if (clash) {
-      throw UserErrors.of("DUPLICATE", ["externalReference"], `externalReference "${reference}" is already used by ${clash.id}.`);
-    }
+    if (clash) throw referenceTaken(reference, clash.id);
   }
 
   async create(actor: Actor, input: unknown): Promise<CustomerRow> {
     const data = parseInput(createCustomerSchema, input);
     const secrets = await hashSecrets(data.person);
-    const changedFields = Object.keys(input as object).filter(
-      (k) => k !== "organizationId" && k !== "type" && (input as Record<string, unknown>)[k] != null,
-    );
+    const changedFields = createdFields(input);
     return this.change((tx, events) => this.createInTx(tx, actor, data, secrets, events, { changedFields }));
   }
 
@@ -259,12 +434,7 @@ export class CustomerService {
     data: CreateCustomerData,
     secrets: HashedSecrets,
     events: CustomerEventRow[],
-    options: {
-      changedFields: string[];
-      membership?: { managementMode: boolean; tags: string[] };
-      registrationAccount?: string | null;
-      dataCenter?: string | null;
-    },
+    options: CreateOptions,
   ): Promise<CustomerRow> {
     const organizationId = await this.organizations.resolveOwner(tx, actor, data.organizationId);
     const policy = await this.organizations.policyOf(tx, organizationId);
@@ -273,77 +443,22 @@ export class CustomerService {
     if (data.externalReference) await this.assertUniqueReference(tx, organizationId, data.externalReference);
 
     const at = now();
-    const id = newId("customer");
-    const person = data.person;
-    const displayName =
-      data.type === "ORGANIZATION" && data.company
-        ? data.company.legalName
-        : fullName(person!.firstName.name, person?.middleName?.name, person?.lastName?.name);
-
-    const [customer] = await tx
-      .insert(customers)
-      .values({
-        id,
-        organizationId,
-        type: data.type,
-        status: "NEW",
-        displayName,
-        nickname: data.nickname ?? null,
-        email: data.email ?? null,
-        phone: data.phone ?? null,
-        categorization: data.categorization ?? null,
-        tags: data.tags ?? [],
-        externalReference: data.externalReference ?? null,
-        riskLevel: data.riskLevel ?? null,
-        manager: data.manager ?? null,
-        registrationAccount: options.registrationAccount ?? null,
-        dataCenter: options.dataCenter ?? null,
-        searchText: searchText({
-          displayName,
-          nickname: data.nickname,
-          email: data.email,
-          phone: data.phone,
-          personEmail: person?.email,
-          company: data.company,
-          externalReference: data.externalReference,
-        }),
-        verificationStatus: "UNVERIFIED",
-        verificationLevel: 0,
-        version: 1,
-        createdAt: at,
-        createdBy: actor.name,
-        createdVia: actor.via,
-        updatedAt: at,
-        updatedBy: actor.name,
-        updatedVia: actor.via,
-      })
-      .returning();
-
-    if (person) await this.writePerson(tx, id, person, secrets, null);
-    if (data.company) await this.writeCompany(tx, id, data.company);
-
-    const addresses = data.addresses ?? [];
-    const primaryIndex = Math.max(0, addresses.findIndex((a) => a.isPrimary));
-    for (const [i, a] of addresses.entries()) {
-      await tx.insert(customerAddresses).values(this.newAddress(id, a, i === primaryIndex, at));
-    }
-    for (const d of data.documents ?? []) await tx.insert(documents).values(documentRow(id, d, at));
-    for (const p of data.notificationPreferences ?? []) {
-      await tx.insert(notificationPreferences).values({ customerId: id, ...p, updatedAt: at });
-    }
-    await tx.insert(memberships).values({
-      customerId: id,
-      organizationId,
-      managementMode: options.membership?.managementMode ?? false,
-      tags: options.membership?.tags ?? [],
-      onboardedAt: at,
-      active: true,
-    });
+    const rows = newCustomerRows(actor, organizationId, data, secrets, at, options);
+    const [customer] = await tx.insert(customers).values(rows.customer).returning();
+    if (rows.person) await tx.insert(persons).values(rows.person);
+    for (const n of rows.names) await tx.insert(personNames).values(n);
+    for (const t of rows.phones) await tx.insert(telephoneNumbers).values(t);
+    for (const q of rows.secretQuestions) await tx.insert(secretQuestions).values(q);
+    if (rows.company) await tx.insert(companies).values(rows.company);
+    for (const a of rows.addresses) await tx.insert(customerAddresses).values(a);
+    for (const d of rows.documents) await tx.insert(documents).values(d);
+    for (const p of rows.preferences) await tx.insert(notificationPreferences).values(p);
+    await tx.insert(memberships).values(rows.membership);
 
     events.push(
       await recordEvent(tx, actor, {
         type: "CREATED",
-        customerId: id,
+        customerId: customer.id,
         organizationId,
         changedFields: [...options.changedFields].sort(),
         occurredAt: at,
@@ -351,18 +466,6 @@ export class CustomerService {
     );
     // Creating a customer starts KYC (OffBlocks): the payload carries the verification URL.
     return this.verification.startInTx(tx, actor, customer, events);
-  }
-
-  private newAddress(customerId: string, a: CustomerAddressData, isPrimary: boolean, at: string) {
-    return {
-      id: newId("address"),
-      customerId,
-      purpose: a.purpose,
-      isPrimary,
-      ...addressColumns(a.address),
-      createdAt: at,
-      updatedAt: at,
-    };
   }
 
   /** Writes a person profile; with `current`, only what the input gives replaces what is there. */
@@ -374,25 +477,10 @@ export class CustomerService {
     current: PersonRow | null,
   ): Promise<void> {
     const given = <K extends keyof PersonData>(k: K) => person[k] !== undefined;
-    const pick = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value);
     const currentNames = current
       ? await tx.select().from(personNames).where(eq(personNames.customerId, customerId)).all()
       : [];
-    const nameOf = (key: (typeof NAME_PARTS)[number][0], part: PersonNameRow["part"]) =>
-      given(key) ? person[key]?.name : currentNames.find((n) => n.part === part)?.name;
-    const row = {
-      customerId,
-      fullName: fullName(person.firstName.name, nameOf("middleName", "MIDDLE"), nameOf("lastName", "LAST")),
-      gender: pick(person.gender, current?.gender ?? null) ?? null,
-      dateOfBirth: pick(person.dateOfBirth, current?.dateOfBirth ?? null) ?? null,
-      placeOfBirth: pick(person.placeOfBirth, current?.placeOfBirth ?? null) ?? null,
-      nationality: pick(person.nationality, current?.nationality ?? null) ?? null,
-      email: pick(person.email, current?.email ?? null) ?? null,
-      passwordHash: pick(secrets.passwordHash, current?.passwordHash ?? null) ?? null,
-      pinCodeHash: pick(secrets.pinCodeHash, current?.pinCodeHash ?? null) ?? null,
-      twoFactorType: current?.twoFactorType ?? null,
-      twoFactorMasked: current?.twoFactorMasked ?? null,
-    };
+    const row = personRow(customerId, person, secrets, current, currentNames);
     if (current) await tx.update(persons).set(row).where(eq(persons.customerId, customerId));
     else await tx.insert(persons).values(row);
 
@@ -417,14 +505,7 @@ export class CustomerService {
   }
 
   private async writeCompany(tx: Db, customerId: string, company: CompanyData, current?: CompanyRow): Promise<void> {
-    const row = {
-      customerId,
-      legalName: company.legalName,
-      shortName: company.shortName === undefined ? (current?.shortName ?? null) : company.shortName,
-      registrationNumber:
-        company.registrationNumber === undefined ? (current?.registrationNumber ?? null) : company.registrationNumber,
-      countryCode: company.countryCode === undefined ? (current?.countryCode ?? null) : company.countryCode,
-    };
+    const row = companyRow(customerId, company, current);
     if (current) await tx.update(companies).set(row).where(eq(companies.customerId, customerId));
     else await tx.insert(companies).values(row);
   }
@@ -568,7 +649,7 @@ export class CustomerService {
       }
       const isPrimary = existing.length === 0 || data.isPrimary === true;
       if (isPrimary) await this.clearPrimary(tx, customer.id);
-      const [row] = await tx.insert(customerAddresses).values(this.newAddress(customer.id, data, isPrimary, now())).returning();
+      const [row] = await tx.insert(customerAddresses).values(addressRow(customer.id, data, isPrimary, now())).returning();
       await touchCustomer(tx, actor, customer, { type: "UPDATED", changedFields: ["addresses"] }, events);
       return row;
     });

@@ -72,6 +72,22 @@ export class OrganizationService {
   }
 
   async create(actor: Actor, input: unknown): Promise<OrganizationRow> {
+    const data = this.parseCreate(actor, input);
+    return this.db.transaction((tx) => this.insertInTx(tx, data)).then((row) => {
+      this.oldestId ??= row.id;
+      return row;
+    });
+  }
+
+  /**
+   * Creates an organization inside the caller's transaction. `id` keeps the id it has elsewhere
+   * (a bulk import recreating the organizations its customers belong to).
+   */
+  async createInTx(tx: Db, actor: Actor, input: unknown, id?: string): Promise<OrganizationRow> {
+    return this.insertInTx(tx, this.parseCreate(actor, input), id);
+  }
+
+  private parseCreate(actor: Actor, input: unknown) {
     const data = parseInput(organizationSchema, input);
     // A partner's new organizations are its own to manage: they hang below it unless it names
     // another organization it manages.
@@ -80,28 +96,27 @@ export class OrganizationService {
     if (data.parentId && !organizationVisible(actor.access, data.parentId)) {
       throw UserErrors.of("NOT_FOUND", ["parentId"], `Organization ${data.parentId} does not exist.`);
     }
-    return this.db.transaction(async (tx) => {
-      if (data.parentId) await this.assertParent(tx, data.parentId);
-      const at = now();
-      const [row] = await tx
-        .insert(organizations)
-        .values({
-          id: newId("organization"),
-          name: data.name,
-          legalName: data.legalName ?? null,
-          countryCode: data.countryCode ?? null,
-          dataCenter: data.dataCenter ?? null,
-          parentId: data.parentId ?? null,
-          registrationPolicy: data.registrationPolicy ?? { requiredFields: [] },
-          createdAt: at,
-          updatedAt: at,
-        })
-        .returning();
-      return row;
-    }).then((row) => {
-      this.oldestId ??= row.id;
-      return row;
-    });
+    return data;
+  }
+
+  private async insertInTx(tx: Db, data: ReturnType<OrganizationService["parseCreate"]>, id?: string): Promise<OrganizationRow> {
+    if (data.parentId) await this.assertParent(tx, data.parentId);
+    const at = now();
+    const [row] = await tx
+      .insert(organizations)
+      .values({
+        id: id ?? newId("organization"),
+        name: data.name,
+        legalName: data.legalName ?? null,
+        countryCode: data.countryCode ?? null,
+        dataCenter: data.dataCenter ?? null,
+        parentId: data.parentId ?? null,
+        registrationPolicy: data.registrationPolicy ?? { requiredFields: [] },
+        createdAt: at,
+        updatedAt: at,
+      })
+      .returning();
+    return row;
   }
 
   async update(actor: Actor, input: unknown): Promise<OrganizationRow> {

@@ -12,6 +12,7 @@ import {
   type CustomerEventRow,
   type CustomerRow,
   type DocumentRow,
+  type VerificationSessionRow,
 } from "../db/schema";
 import type { EventBus } from "../events/pubsub";
 import type { Config } from "../config";
@@ -110,26 +111,8 @@ export class VerificationService {
       .where(and(eq(verificationSessions.customerId, customer.id), inArray(verificationSessions.status, ["OPEN", "SUSPENDED"])));
 
     const at = now();
-    const token = randomBytes(32).toString("base64url");
-    const session = {
-      id: newId("verificationSession"),
-      customerId: customer.id,
-      token,
-      expiresAt: new Date(Date.parse(at) + this.config.VERIFICATION_SESSION_TTL_HOURS * 3_600_000).toISOString(),
-    };
-    const url = this.provider.sessionUrl(session);
-    await tx.insert(verificationSessions).values({
-      id: session.id,
-      customerId: customer.id,
-      provider: this.provider.name,
-      tokenHash: hashToken(token),
-      // The token itself is not stored here: the link with it lives only on the customer, as the
-      // contract hands it out (Customer.verification.url).
-      url: url.split(token).join("{token}"),
-      status: "OPEN",
-      createdAt: at,
-      expiresAt: session.expiresAt,
-    });
+    const { session, url } = this.newSession(customer.id, at);
+    await tx.insert(verificationSessions).values(session);
 
     const derived = await this.derive(tx, customer, true);
     if (events.some((e) => e.customerId === customer.id && e.type === "CREATED")) {
@@ -143,6 +126,33 @@ export class VerificationService {
       return row;
     }
     return this.applyInTx(tx, actor, customer, { ...derived, url }, events);
+  }
+
+  /** A new open session for a customer, and its URL (which alone carries the token). */
+  newSession(customerId: string, at: string): { session: VerificationSessionRow; url: string } {
+    const token = randomBytes(32).toString("base64url");
+    const session = {
+      id: newId("verificationSession"),
+      customerId,
+      token,
+      expiresAt: new Date(Date.parse(at) + this.config.VERIFICATION_SESSION_TTL_HOURS * 3_600_000).toISOString(),
+    };
+    const url = this.provider.sessionUrl(session);
+    return {
+      session: {
+        id: session.id,
+        customerId,
+        provider: this.provider.name,
+        tokenHash: hashToken(token),
+        // The token itself is not stored here: the link with it lives only on the customer, as the
+        // contract hands it out (Customer.verification.url).
+        url: url.split(token).join("{token}"),
+        status: "OPEN",
+        createdAt: at,
+        expiresAt: session.expiresAt,
+      },
+      url,
+    };
   }
 
   /**
