@@ -1,0 +1,242 @@
+// The customer record of `export` and `import`: a Customer as the API returns it (the selection
+// below, run against the schema), plus `organizationId`, the create input's name for the
+// organization the customer belongs to. CSV flattens it to one column per leaf, with dotted paths;
+// list-valued fields are JSON cells. Importing projects a record onto CreateCustomerInput by the
+// input types' own fields: inputs mirror the output types, so a record read back is a valid input.
+import {
+  getNamedType,
+  getNullableType,
+  isInputObjectType,
+  isListType,
+  isObjectType,
+  Kind,
+  parse,
+  type GraphQLInputType,
+  type GraphQLNamedType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from "graphql";
+import type { UserErrorData } from "../services/errors";
+
+/** Everything a client reads back about a customer, but its history (events) and KYC link. */
+export const CUSTOMER_SELECTION = /* GraphQL */ `
+  id type status displayName nickname email phone categorization tags externalReference riskLevel manager dataCenter
+  version createdAt createdBy createdVia updatedAt updatedBy updatedVia
+  archivedAt archivedBy archivedVia deactivatedAt deactivationReason
+  person {
+    firstName { name order abbreviation language native prefix suffix }
+    middleName { name order abbreviation language native prefix suffix }
+    lastName { name order abbreviation language native prefix suffix }
+    fullName gender dateOfBirth placeOfBirth nationality email
+    telephoneNumbers { phoneType number country operator encoding purpose }
+    secretQuestions { question }
+    hasPassword hasPinCode
+    twoFactor { targetType maskedTarget }
+  }
+  company { legalName shortName registrationNumber countryCode }
+  addresses {
+    id purpose isPrimary
+    address {
+      country area zipCode city street streetNumber building apartment entrance floor doorNumber
+      geoPosition { latitude longitude altitude }
+      alternative { word1 word2 word3 }
+      relatedTo { relationType address }
+      additionalData { name type value }
+    }
+  }
+  documents(first: 100) {
+    nodes { id purpose documentType name location status verificationResponse metadata { name type value } expiresAt createdAt reviewedAt }
+  }
+  notificationPreferences { notificationType channel isEnabled }
+  verification { status level updatedAt }
+  memberships { organization { id name legalName countryCode dataCenter } managementMode active tags onboardedAt }
+  wallets { address chain verifiedAt active }
+`;
+
+/** At most 100 ids per `nodes` field (the API's cap); several aliased fields share one set of loaders. */
+export const NODES_PER_FIELD = 100;
+
+export function exportQuery(fields: number): string {
+  const variables = Array.from({ length: fields }, (_, i) => `$ids${i}: [ID!]!`).join(", ");
+  const selections = Array.from({ length: fields }, (_, i) => `page${i}: nodes(ids: $ids${i}) { ... on Customer { ...CustomerRecord } }`);
+  return `query Export(${variables}) { ${selections.join(" ")} }\nfragment CustomerRecord on Customer { ${CUSTOMER_SELECTION} }`;
+}
+
+/** Where the owning organization goes in a record: right after `id`. */
+export function withOrganization(node: Record<string, unknown>, organizationId: string): Record<string, unknown> {
+  const { id, ...rest } = node;
+  return { id, organizationId, ...rest };
+}
+
+// ---- CSV columns ----------------------------------------------------------------------------
+
+export interface Column {
+  /** Dotted path, e.g. "person.firstName.name". */
+  name: string;
+  path: string[];
+  /** A list: one JSON cell. */
+  json: boolean;
+  /** The leaf's GraphQL type name (String, Int, Float, Boolean, an enum or a scalar). */
+  type: string;
+}
+
+/** The CSV columns, in record order: derived from the selection, so they always match it. */
+export function csvColumns(schema: GraphQLSchema): Column[] {
+  const customer = schema.getType("Customer") as GraphQLObjectType;
+  const selection = (parse(`{ ${CUSTOMER_SELECTION} }`).definitions[0] as { selectionSet: SelectionSetNode }).selectionSet;
+  const columns: Column[] = [];
+  const walk = (type: GraphQLObjectType, set: SelectionSetNode, prefix: string[]) => {
+    for (const node of set.selections) {
+      if (node.kind !== Kind.FIELD) continue;
+      const name = node.alias?.value ?? node.name.value;
+      const path = [...prefix, name];
+      const fieldType = getNullableType(type.getFields()[node.name.value].type);
+      const named = getNamedType(fieldType);
+      if (isListType(fieldType)) columns.push({ name: path.join("."), path, json: true, type: named.name });
+      else if (isObjectType(named) && named.name.endsWith("Connection")) {
+        // A connection (documents) is its nodes: a list.
+        columns.push({ name: path.join("."), path, json: true, type: named.name });
+      } else if (isObjectType(named) && node.selectionSet) walk(named, node.selectionSet, path);
+      else columns.push({ name: path.join("."), path, json: false, type: named.name });
+      if (prefix.length === 0 && name === "id") columns.push({ name: "organizationId", path: ["organizationId"], json: false, type: "ID" });
+    }
+  };
+  walk(customer, selection, []);
+  return columns;
+}
+
+function at(record: unknown, path: string[]): unknown {
+  let value = record;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/** One CSV row: empty cells for null (nothing the API returns is an empty string). */
+export function flatten(record: Record<string, unknown>, columns: Column[]): string[] {
+  return columns.map((column) => {
+    let value = at(record, column.path);
+    if (column.json && value && typeof value === "object" && !Array.isArray(value) && "nodes" in value) value = value.nodes;
+    if (value === null || value === undefined) return "";
+    if (column.json) return JSON.stringify(value);
+    // As JSON has it (what a client over HTTP reads): a DateTime is its ISO string, not Date#toString.
+    return value instanceof Date ? value.toISOString() : String(value);
+  });
+}
+
+/**
+ * A record from a CSV row. Known columns get their type back (numbers, booleans, JSON lists);
+ * unknown ones are kept as text at their dotted path, so a hand-written file may use input-only
+ * fields (person.password, say). Cells that cannot be read are returned as row errors.
+ */
+export function unflatten(row: Record<string, string | undefined>, columns: Map<string, Column>): { record: Record<string, unknown>; errors: UserErrorData[] } {
+  const record: Record<string, unknown> = {};
+  const errors: UserErrorData[] = [];
+  for (const [name, cell] of Object.entries(row)) {
+    if (cell === undefined || cell === "") continue;
+    const column = columns.get(name);
+    const path = column?.path ?? name.split(".");
+    let value: unknown = cell;
+    if (column?.json) {
+      try {
+        value = JSON.parse(cell);
+      } catch {
+        errors.push({ code: "INVALID", field: path, message: `${name} is not valid JSON` });
+        continue;
+      }
+    } else if (column && (column.type === "Int" || column.type === "Float")) {
+      value = cell.trim() !== "" && Number.isFinite(Number(cell)) ? Number(cell) : cell;
+    } else if (column?.type === "Boolean") {
+      value = cell === "true" ? true : cell === "false" ? false : cell;
+    }
+    let target = record;
+    for (const key of path.slice(0, -1)) {
+      const next = target[key];
+      target = (next && typeof next === "object" ? next : (target[key] = {})) as Record<string, unknown>;
+    }
+    target[path[path.length - 1]] = value;
+  }
+  return { record, errors };
+}
+
+// ---- record -> create input -----------------------------------------------------------------
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** An input type, compiled once into what projecting a value onto it needs. */
+type Shape = { kind: "leaf" } | { kind: "list"; item: Shape } | { kind: "object"; fields: [string, Shape][] };
+
+function compile(type: GraphQLInputType): Shape {
+  const nullable = getNullableType(type) as GraphQLInputType;
+  if (isListType(nullable)) return { kind: "list", item: compile(nullable.ofType as GraphQLInputType) };
+  if (isInputObjectType(nullable)) {
+    return { kind: "object", fields: Object.entries(nullable.getFields()).map(([name, field]) => [name, compile(field.type)]) };
+  }
+  return { kind: "leaf" };
+}
+
+const createInputShapes = new WeakMap<GraphQLSchema, Shape>();
+
+/**
+ * `value` cut down to the fields of the input type `shape` was compiled from: read-only fields
+ * (ids, fullName, status, ...) fall away, a connection becomes its list of nodes, and nulls and
+ * empty lists (the same as absent to createCustomer) are left out. Values are not converted:
+ * validation judges them.
+ */
+function project(value: unknown, shape: Shape): unknown {
+  if (shape.kind === "list") {
+    const list = isPlainObject(value) && Array.isArray(value.nodes) ? value.nodes : value;
+    return Array.isArray(list) ? list.map((item) => project(item, shape.item)) : value;
+  }
+  if (shape.kind === "object" && isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [name, fieldShape] of shape.fields) {
+      const given = value[name];
+      if (given === null || given === undefined) continue;
+      const projected = project(given, fieldShape);
+      if (projected === null || projected === undefined || (Array.isArray(projected) && projected.length === 0)) continue;
+      out[name] = projected;
+    }
+    return out;
+  }
+  return value;
+}
+
+export interface ImportParts {
+  input: Record<string, unknown>;
+  identity: Record<string, unknown>;
+  organization?: Record<string, unknown>;
+}
+
+/** Splits a record into the create input, the identity kept from the source, and its organization. */
+export function toImportParts(record: Record<string, unknown>, schema: GraphQLSchema, organizationId?: string): ImportParts {
+  let shape = createInputShapes.get(schema);
+  if (!shape) createInputShapes.set(schema, (shape = compile(schema.getType("CreateCustomerInput") as GraphQLNamedType & GraphQLInputType)));
+  const input = project(record, shape) as Record<string, unknown>;
+  const person = input.person;
+  if (isPlainObject(person) && Array.isArray(person.secretQuestions)) {
+    // Answers are write-only, so exported questions come without them: such questions cannot be
+    // set again and are left out; a hand-written row that gives answers keeps them.
+    const answered = person.secretQuestions.filter((q) => isPlainObject(q) && q.answer != null);
+    if (answered.length > 0) person.secretQuestions = answered;
+    else delete person.secretQuestions;
+  }
+  if (organizationId) input.organizationId = organizationId;
+
+  const documents = isPlainObject(record.documents) ? record.documents.nodes : record.documents;
+  const identity: Record<string, unknown> = {
+    id: record.id,
+    createdAt: record.createdAt,
+    createdBy: record.createdBy,
+    createdVia: record.createdVia,
+    addressIds: Array.isArray(record.addresses) ? record.addresses.map((a) => (isPlainObject(a) ? a.id : undefined)) : undefined,
+    documents: Array.isArray(documents) ? documents.map((d) => (isPlainObject(d) ? { id: d.id, createdAt: d.createdAt } : undefined)) : undefined,
+  };
+  const owner = Array.isArray(record.memberships)
+    ? record.memberships.map((m) => (isPlainObject(m) ? m.organization : undefined)).find((o) => isPlainObject(o) && o.id === input.organizationId)
+    : undefined;
+  return { input, identity, organization: isPlainObject(owner) ? owner : undefined };
+}
