@@ -263,7 +263,8 @@ describe("cli", () => {
 
     test("reject-all (the default) reports every failed row and writes nothing", async () => {
       const before = tableCounts(target);
-      const run = await cli(target, ["import", "--input", input]);
+      // Checked in the main thread here (--workers 0), in worker threads below: the same errors.
+      const run = await cli(target, ["import", "--input", input, "--workers", "0"]);
       assert.equal(run.code, 1);
       for (const expected of expectedErrors) assert.match(run.stderr, expected);
       assert.match(run.stderr, /nothing imported: 6 of 8 rows failed/);

@@ -166,8 +166,8 @@ export function unflatten(row: Record<string, string | undefined>, columns: Map<
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** An input type, compiled once into what projecting a value onto it needs. */
-type Shape = { kind: "leaf" } | { kind: "list"; item: Shape } | { kind: "object"; fields: [string, Shape][] };
+/** An input type, compiled into what projecting a value onto it needs: plain data (workers get it). */
+export type Shape = { kind: "leaf" } | { kind: "list"; item: Shape } | { kind: "object"; fields: [string, Shape][] };
 
 function compile(type: GraphQLInputType): Shape {
   const nullable = getNullableType(type) as GraphQLInputType;
@@ -178,7 +178,10 @@ function compile(type: GraphQLInputType): Shape {
   return { kind: "leaf" };
 }
 
-const createInputShapes = new WeakMap<GraphQLSchema, Shape>();
+/** CreateCustomerInput, compiled. */
+export function createInputShape(schema: GraphQLSchema): Shape {
+  return compile(schema.getType("CreateCustomerInput") as GraphQLNamedType & GraphQLInputType);
+}
 
 /**
  * `value` cut down to the fields of the input type `shape` was compiled from: read-only fields
@@ -211,10 +214,11 @@ export interface ImportParts {
   organization?: Record<string, unknown>;
 }
 
-/** Splits a record into the create input, the identity kept from the source, and its organization. */
-export function toImportParts(record: Record<string, unknown>, schema: GraphQLSchema, organizationId?: string): ImportParts {
-  let shape = createInputShapes.get(schema);
-  if (!shape) createInputShapes.set(schema, (shape = compile(schema.getType("CreateCustomerInput") as GraphQLNamedType & GraphQLInputType)));
+/**
+ * Splits a record into the create input (projected onto `shape`, CreateCustomerInput's), the
+ * identity kept from the source, and the organization it belongs to as the record describes it.
+ */
+export function toImportParts(record: Record<string, unknown>, shape: Shape, organizationId?: string): ImportParts {
   const input = project(record, shape) as Record<string, unknown>;
   const person = input.person;
   if (isPlainObject(person) && Array.isArray(person.secretQuestions)) {

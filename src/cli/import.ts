@@ -1,17 +1,18 @@
 // `import [--format jsonl|csv] [--input FILE] [--error-policy reject-all|skip-failed]`: reads what
-// `export` writes (or hand-written rows of the same shape), line by line, from stdin or a file,
-// and creates the customers through the import service: createCustomer's validation and
-// transaction code, many rows per transaction. Errors and the summary go to stderr.
+// `export` writes (or hand-written rows of the same shape), line by line, from stdin or a file.
+// Worker threads decode and check the rows (createCustomer's validation); the main thread writes
+// them through the import service, many rows per transaction. Errors and the summary go to stderr.
 import fs from "node:fs";
 import readline from "node:readline";
 import type { Readable } from "node:stream";
 import { parse as parseCsv } from "csv-parse";
-import type { GraphQLSchema } from "graphql";
 import { buildCustomerSchema } from "../schema";
-import { ImportService, type ErrorPolicy, type ImportRow, type RowError } from "../services/import.service";
-import { csvColumns, toImportParts, unflatten } from "./customer-format";
+import { ImportService, type ErrorPolicy, type RowError } from "../services/import.service";
+import { checkRows, defaultWorkers } from "./checking";
+import { createInputShape, csvColumns } from "./customer-format";
 import { formatOf } from "./export";
 import { progress, rateSummary } from "./progress";
+import type { RawRow } from "./rows";
 import { choice, intOption, type Cli } from "./runtime";
 
 export const ERROR_POLICIES = ["reject-all", "skip-failed"] as const satisfies readonly ErrorPolicy[];
@@ -21,51 +22,34 @@ export function reportRowError(error: RowError): void {
   process.stderr.write(`row ${error.row}: ${error.code}${error.field?.length ? ` ${error.field.join(".")}` : ""}: ${error.message}\n`);
 }
 
-function toRow(row: number, record: unknown, schema: GraphQLSchema, org: string | undefined): ImportRow {
-  if (typeof record !== "object" || record === null || Array.isArray(record)) {
-    return { row, input: null, errors: [{ code: "INVALID", field: null, message: "a row must be a JSON object" }] };
-  }
-  return { row, ...toImportParts(record as Record<string, unknown>, schema, org) };
-}
-
 /** JSON lines: row N is line N; blank lines are skipped. */
-async function* jsonlRows(input: Readable, schema: GraphQLSchema, org: string | undefined): AsyncGenerator<ImportRow> {
-  let line = 0;
+async function* jsonlRows(input: Readable): AsyncGenerator<RawRow> {
+  let row = 0;
   for await (const text of readline.createInterface({ input, crlfDelay: Infinity })) {
-    line += 1;
-    if (text.trim() === "") continue;
-    let record: unknown;
-    try {
-      record = JSON.parse(text);
-    } catch (error) {
-      yield { row: line, input: null, errors: [{ code: "INVALID", field: null, message: `not valid JSON (${(error as Error).message})` }] };
-      continue;
-    }
-    yield toRow(line, record, schema, org);
+    row += 1;
+    if (text.trim() !== "") yield { row, kind: "jsonl", text };
   }
 }
 
 /** CSV with the export's header: row N is the Nth record after the header. */
-async function* csvRows(input: Readable, schema: GraphQLSchema, org: string | undefined): AsyncGenerator<ImportRow> {
-  const columns = new Map(csvColumns(schema).map((c) => [c.name, c]));
+async function* csvRows(input: Readable): AsyncGenerator<RawRow> {
   const parser = input.pipe(parseCsv({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true }));
   input.on("error", (error) => parser.destroy(error));
   let row = 0;
-  for await (const cells of parser as AsyncIterable<Record<string, string>>) {
-    row += 1;
-    const { record, errors } = unflatten(cells, columns);
-    yield errors.length ? { row, input: null, errors } : toRow(row, record, schema, org);
-  }
+  for await (const cells of parser as AsyncIterable<Record<string, string>>) yield { row: ++row, kind: "csv", cells };
 }
 
 export async function importCustomers(cli: Cli): Promise<number> {
   const { options, db, services } = cli;
   const format = formatOf(options.format, options.input);
   const policy = choice(options["error-policy"], "error-policy", ERROR_POLICIES, "reject-all");
+  const workers = intOption(options.workers, "workers", defaultWorkers(), 0);
   const file = options.input ? fs.createReadStream(options.input) : null;
   const input = file ?? process.stdin;
+  if (!file && process.stdin.isTTY) process.stderr.write("reading rows from stdin (end with Ctrl-D; --input FILE reads a file)\n");
   const schema = buildCustomerSchema();
-  const rows = format === "csv" ? csvRows(input, schema, options.org) : jsonlRows(input, schema, options.org);
+  const context = { shape: createInputShape(schema), columns: csvColumns(schema), organizationId: options.org };
+  const rows = checkRows(format === "csv" ? csvRows(input) : jsonlRows(input), context, workers);
 
   // A file shows progress by bytes read (a known total); stdin by rows only.
   const bar = progress(Boolean(options.progress) || process.stderr.isTTY, file ? fs.statSync(options.input!).size : null);

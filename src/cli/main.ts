@@ -40,6 +40,8 @@ Options:
   --progress                                show progress on stderr even when it is not a terminal
   --batch-size <n>                          rows per transaction (import, seed; default 1000) or
                                             per page (export; default 500)
+  --workers <n>                             threads that parse and validate rows (import, seed;
+                                            default: cores - 1, at most 4; 0: the main thread)
   -h, --help                                this help
 
 Export format: one customer per line as the GraphQL Customer type returns it (every field but

@@ -19,6 +19,7 @@ export const OPTIONS = {
   "error-policy": { type: "string" },
   "batch-size": { type: "string" },
   "create-orgs": { type: "boolean" },
+  workers: { type: "string" },
   progress: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;

@@ -5,7 +5,9 @@ import { ImportService } from "../services/import.service";
 import { sampleCustomers } from "../services/sample-customers";
 import { progress, rateSummary } from "./progress";
 import { intOption, UsageError, type Cli } from "./runtime";
+import { checkRows, defaultWorkers } from "./checking";
 import { reportRowError } from "./import";
+import type { RawRow } from "./rows";
 
 export async function seed(cli: Cli): Promise<number> {
   const { options, services, db } = cli;
@@ -16,13 +18,15 @@ export async function seed(cli: Cli): Promise<number> {
   if (!organizationId) throw new UsageError("there is no organization yet: create one with `orgs create --name <name>`, or pass --org");
 
   const kinds = { PERSON: 0, ORGANIZATION: 0 };
-  const rows = (function* () {
+  const inputs = (function* (): Generator<RawRow> {
     let row = 0;
     for (const input of sampleCustomers(count, { seed: seedNumber, organizationId })) {
       kinds[input.type as keyof typeof kinds] += 1;
-      yield { row: ++row, input };
+      yield { row: ++row, kind: "input", input };
     }
   })();
+  // Checked as createCustomer checks its input, in worker threads while the main thread writes.
+  const rows = checkRows(inputs, { shape: { kind: "leaf" }, columns: [] }, intOption(options.workers, "workers", defaultWorkers(), 0));
 
   const bar = progress(Boolean(options.progress) || process.stderr.isTTY, count, "customers");
   const started = Date.now();

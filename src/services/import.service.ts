@@ -118,13 +118,52 @@ const organizationSchema = z.object({
   dataCenter: z.unknown(),
 });
 
-interface Prepared {
-  row: number;
-  data: CreateCustomerData;
-  secrets: HashedSecrets | Promise<HashedSecrets>;
-  changedFields: string[];
-  identity: PreservedIdentity | undefined;
-  organization: { id: string; input: Record<string, unknown> } | undefined;
+/**
+ * A row checked as createCustomer checks its input, without the database: ready to write, or its
+ * errors. Plain data, so that checking can run in worker threads.
+ */
+export type CheckedRow =
+  | {
+      row: number;
+      valid: true;
+      data: CreateCustomerData;
+      changedFields: string[];
+      identity?: PreservedIdentity;
+      organization?: { id: string; input: Record<string, unknown> };
+    }
+  | { row: number; valid: false; errors: UserErrorData[] };
+
+type Prepared = Extract<CheckedRow, { valid: true }> & { secrets: HashedSecrets | Promise<HashedSecrets> };
+
+/** Validates a row: createCustomer's schema for the input, and the identity it keeps. */
+export function checkRow(item: ImportRow): CheckedRow {
+  if (item.errors?.length) return { row: item.row, valid: false, errors: item.errors };
+  try {
+    const data = parseInput(createCustomerSchema, item.input);
+    const identity = parseInput(identitySchema, item.identity) ?? undefined;
+    const described = organizationSchema.safeParse(item.organization);
+    return {
+      row: item.row,
+      valid: true,
+      data,
+      changedFields: createdFields(item.input),
+      identity,
+      organization: described.success
+        ? {
+            id: described.data.id,
+            input: {
+              name: described.data.name,
+              legalName: described.data.legalName,
+              countryCode: described.data.countryCode,
+              dataCenter: described.data.dataCenter,
+            },
+          }
+        : undefined,
+    };
+  } catch (error) {
+    if (!(error instanceof UserErrors)) throw error;
+    return { row: item.row, valid: false, errors: error.errors };
+  }
 }
 
 const hasSecrets = (data: CreateCustomerData) =>
@@ -172,7 +211,7 @@ export class ImportService {
    * the write-ahead log, not to memory) and rolls it back at the end when any row failed, having
    * still tried every row so that all errors are reported at once.
    */
-  async run(rows: AsyncIterable<ImportRow> | Iterable<ImportRow>, options: ImportOptions): Promise<ImportResult> {
+  async run(rows: AsyncIterable<CheckedRow> | Iterable<CheckedRow>, options: ImportOptions): Promise<ImportResult> {
     const batchSize = options.batchSize ?? 1000;
     const result: ImportResult = { rows: 0, imported: 0, failed: 0, rolledBack: false };
     const fail = (row: number, errors: UserErrorData[]) => {
@@ -324,19 +363,25 @@ export class ImportService {
     };
   }
 
-  /** Validates rows into batches; invalid rows are reported through `fail` and left out. */
+  /** Groups checked rows into batches; invalid rows are reported through `fail` and left out. */
   private async *prepareBatches(
-    rows: AsyncIterable<ImportRow> | Iterable<ImportRow>,
+    rows: AsyncIterable<CheckedRow> | Iterable<CheckedRow>,
     batchSize: number,
     fail: (row: number, errors: UserErrorData[]) => void,
     counted: (n: number) => void,
   ): AsyncGenerator<Prepared[]> {
     let batch: Prepared[] = [];
     let seen = 0;
-    for await (const item of rows) {
+    for await (const checked of rows) {
       seen += 1;
-      const prepared = this.prepare(item, fail);
-      if (prepared) batch.push(prepared);
+      if (checked.valid) {
+        // Hashing (scrypt) runs on the thread pool while earlier rows are written.
+        const secrets = hasSecrets(checked.data) ? this.services.customers.prepareSecrets(checked.data.person) : {};
+        if (secrets instanceof Promise) secrets.catch(() => undefined); // awaited, and reported, when written
+        batch.push({ ...checked, secrets });
+      } else {
+        fail(checked.row, checked.errors);
+      }
       if (seen >= batchSize) {
         counted(seen);
         yield batch;
@@ -346,42 +391,5 @@ export class ImportService {
     }
     counted(seen);
     if (seen > 0) yield batch;
-  }
-
-  private prepare(item: ImportRow, fail: (row: number, errors: UserErrorData[]) => void): Prepared | null {
-    if (item.errors?.length) {
-      fail(item.row, item.errors);
-      return null;
-    }
-    try {
-      const data = parseInput(createCustomerSchema, item.input);
-      const identity = parseInput(identitySchema, item.identity) ?? undefined;
-      const described = organizationSchema.safeParse(item.organization);
-      // Hashing (scrypt) runs on the thread pool while earlier rows are written.
-      const secrets = hasSecrets(data) ? this.services.customers.prepareSecrets(data.person) : {};
-      if (secrets instanceof Promise) secrets.catch(() => undefined); // awaited, and reported, when written
-      return {
-        row: item.row,
-        data,
-        secrets,
-        changedFields: createdFields(item.input),
-        identity,
-        organization: described.success
-          ? {
-              id: described.data.id,
-              input: {
-                name: described.data.name,
-                legalName: described.data.legalName,
-                countryCode: described.data.countryCode,
-                dataCenter: described.data.dataCenter,
-              },
-            }
-          : undefined,
-      };
-    } catch (error) {
-      if (!(error instanceof UserErrors)) throw error;
-      fail(item.row, error.errors);
-      return null;
-    }
   }
 }
