@@ -286,6 +286,24 @@ describe("cli", () => {
     });
   });
 
+  test("a hand-written CSV: createCustomer's own columns, lists as JSON cells, secrets hashed", async () => {
+    const target = file("target-hand.db");
+    const targetOrg = /created (org_\w+)/.exec((await ok(target, ["orgs", "create", "--name", "Hand"])).stdout)![1];
+    const csvFile = file("hand.csv");
+    fs.writeFileSync(
+      csvFile,
+      "type,organizationId,email,person.firstName.name,person.lastName.name,person.password,tags,addresses\n" +
+        `PERSON,${targetOrg},Ann@Example.com,Ann,Lee,a long secret phrase,"[""vip""]","[{""purpose"":""home"",""address"":{""country"":""FRA"",""city"":""Paris""}}]"\n` +
+        `PERSON,${targetOrg},bob@example.com,Bob,,,"[""vip""",\n`,
+    );
+    const run = await cli(target, ["import", "--input", csvFile, "--error-policy", "skip-failed"]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^row 2: INVALID tags: tags is not valid JSON$/m);
+    assert.deepEqual(query(target, "select email, tags from customers"), [{ email: "ann@example.com", tags: '["vip"]' }]);
+    assert.deepEqual(query(target, "select country, city from customer_addresses"), [{ country: "FR", city: "Paris" }]);
+    assert.match(query<{ hash: string }>(target, "select password_hash as hash from persons")[0].hash, /^scrypt\$/);
+  });
+
   test("import --org puts every row in that organization", async () => {
     const target = file("target-org.db");
     const other = /created (org_\w+)/.exec((await ok(target, ["orgs", "create", "--name", "Elsewhere"])).stdout)![1];

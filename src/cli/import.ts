@@ -22,6 +22,8 @@ export function reportRowError(error: RowError): void {
   process.stderr.write(`row ${error.row}: ${error.code}${error.field?.length ? ` ${error.field.join(".")}` : ""}: ${error.message}\n`);
 }
 
+const missingOrganization = (e: RowError) => e.code === "NOT_FOUND" && e.field?.length === 1 && e.field[0] === "organizationId";
+
 /** JSON lines: row N is line N; blank lines are skipped. */
 async function* jsonlRows(input: Readable): AsyncGenerator<RawRow> {
   let row = 0;
@@ -54,12 +56,16 @@ export async function importCustomers(cli: Cli): Promise<number> {
   // A file shows progress by bytes read (a known total); stdin by rows only.
   const bar = progress(Boolean(options.progress) || process.stderr.isTTY, file ? fs.statSync(options.input!).size : null);
   const started = Date.now();
+  let organizationsMissing = false;
   const result = await new ImportService(db, services).run(rows, {
     actor: { name: "import", via: "IMPORT", organizationId: null },
     policy,
     batchSize: intOption(options["batch-size"], "batch-size", 1000),
     createOrganizations: Boolean(options["create-orgs"]),
-    onError: reportRowError,
+    onError: (error) => {
+      organizationsMissing ||= missingOrganization(error);
+      reportRowError(error);
+    },
     onProgress: (n) => bar.update(file ? file.bytesRead : n, n),
   });
   bar.stop();
@@ -68,5 +74,8 @@ export async function importCustomers(cli: Cli): Promise<number> {
     ? `nothing imported: ${result.failed} of ${result.rows} rows failed and --error-policy reject-all rolled everything back`
     : `imported ${result.imported} of ${result.rows} rows, ${result.failed} failed`;
   process.stderr.write(`${outcome}; ${rateSummary(result.rows, elapsed)}\n`);
+  if (organizationsMissing && !options["create-orgs"]) {
+    process.stderr.write("hint: --create-orgs creates the organizations the rows describe; --org <org_id> puts every row in one\n");
+  }
   return result.failed > 0 ? 1 : 0;
 }

@@ -110,7 +110,7 @@ const identitySchema = z
   .nullish();
 
 /** What a row may say about its organization: its id, and CreateOrganizationInput's fields. */
-const organizationSchema = z.object({
+const describedOrganization = z.object({
   id: z.string().refine((v) => idKind(v) === "organization"),
   name: z.unknown(),
   legalName: z.unknown(),
@@ -141,7 +141,7 @@ export function checkRow(item: ImportRow): CheckedRow {
   try {
     const data = parseInput(createCustomerSchema, item.input);
     const identity = parseInput(identitySchema, item.identity) ?? undefined;
-    const described = organizationSchema.safeParse(item.organization);
+    const described = describedOrganization.safeParse(item.organization);
     return {
       row: item.row,
       valid: true,
