@@ -62,6 +62,7 @@ export async function exportCustomers(cli: Cli): Promise<number> {
   }
   const error = broken as NodeJS.ErrnoException | null;
   if (error && error.code !== "EPIPE") throw error;
-  process.stderr.write(`exported ${rateSummary(written, Date.now() - started, "customers")} as ${format} to ${options.output ?? "stdout"}\n`);
+  if (error) process.stderr.write("export stopped: the output was closed\n");
+  else process.stderr.write(`exported ${rateSummary(written, Date.now() - started, "customers")} as ${format} to ${options.output ?? "stdout"}\n`);
   return 0;
 }
