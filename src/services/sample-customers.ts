@@ -83,7 +83,7 @@ const COUNTRIES: Country[] = [
   },
   {
     code: "AE", tld: "ae", mobile: ["+97150", 7], region: "gulf",
-    zip: (r) => "00000", cities: ["Dubai", "Abu Dhabi", "Sharjah"],
+    zip: () => "00000", cities: ["Dubai", "Abu Dhabi", "Sharjah"],
     streets: ["Sheikh Zayed Road", "Al Wasl Road", "Corniche Road", "Al Khaleej Road"],
     first: ["Mohammed", "Fatima", "Ahmed", "Aisha", "Omar", "Mariam"],
     last: ["Al Mansoori", "Haddad", "Al Hashimi", "Khalil", "Saleh"],
