@@ -1,6 +1,6 @@
 // What every command works with: the configuration, the database DATABASE_URL names and the
 // services over it, and the parsed command line.
-import { loadConfig, type Config } from "../config";
+import { loadConfig, loadEnvFile, type Config } from "../config";
 import { openDatabase, type Database } from "../db/client";
 import { createEventBus, type EventBus } from "../events/pubsub";
 import { createServices, type Services } from "../services";
@@ -23,6 +23,8 @@ export interface Cli {
 export const CLI_ACTOR: Actor = { name: "cli", via: "SYSTEM", organizationId: null };
 
 export function openCli(options: CliOptions, args: string[]): Cli {
+  // The same settings as the server: the environment, then .env (or ENV_FILE).
+  loadEnvFile();
   const config = loadConfig();
   const db = openDatabase(config.DATABASE_URL);
   const bus = createEventBus();
