@@ -37,7 +37,15 @@ function isLocal(url: string): boolean {
   return protocol === "data:" || protocol === "blob:" || LOCAL_HOSTS.has(hostname);
 }
 
-export async function openBrowser(): Promise<Browser> {
+/**
+ * A fresh headless Chromium. Requests elsewhere than this machine are refused twice over: by the
+ * browser itself (names do not resolve, other addresses go to a closed proxy port) and, with
+ * `intercept` (the default), by a route that aborts them. Tests of CORS pass intercept: false,
+ * because while any route is set Playwright answers CORS preflights itself, allowing everything;
+ * the requests are then only observed.
+ */
+export async function openBrowser(options: { intercept?: boolean } = {}): Promise<Browser> {
+  const intercept = options.intercept ?? true;
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "customer-api-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -53,26 +61,37 @@ export async function openBrowser(): Promise<Browser> {
       "--no-first-run",
       "--disable-component-update",
       "--disable-sync",
-      // Besides the routes below: no name but this machine's even resolves.
+      // No name but this machine's resolves, and any other address goes to a closed port
+      // (Chromium never sends loopback requests through a proxy).
       "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+      "--proxy-server=http://127.0.0.1:9",
     ],
   });
   const offsite: string[] = [];
   const errors: string[] = [];
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    if (isLocal(url)) return route.continue();
-    offsite.push(url);
-    return route.abort("blockedbyclient");
-  });
-  await context.routeWebSocket(
-    (url) => !isLocal(url.href),
-    (ws) => {
-      offsite.push(ws.url());
-      void ws.close();
-    },
-  );
+  if (intercept) {
+    await context.route("**/*", (route) => {
+      const url = route.request().url();
+      if (isLocal(url)) return route.continue();
+      offsite.push(url);
+      return route.abort("blockedbyclient");
+    });
+    await context.routeWebSocket(
+      (url) => !isLocal(url.href),
+      (ws) => {
+        offsite.push(ws.url());
+        void ws.close();
+      },
+    );
+  } else {
+    context.on("request", (request) => {
+      if (!isLocal(request.url())) offsite.push(request.url());
+    });
+  }
   const page = context.pages()[0] ?? (await context.newPage());
+  page.on("websocket", (ws) => {
+    if (!intercept && !isLocal(ws.url())) offsite.push(ws.url());
+  });
   page.on("console", (message) => {
     if (message.type() === "error") errors.push(message.text());
   });

@@ -73,10 +73,15 @@ test("first start migrates a new database file, seeds the demo data once, and se
   const body = (await get.json()) as any;
   assert.equal(body.data.customers.nodes.length, 2);
 
-  // A browser asking for HTML gets the explorer.
+  // A browser asking for HTML gets the explorer: GraphiQL, every file of it from this server.
   const page = await fetch(server.url, { headers: { accept: "text/html" } });
   assert.equal(page.status, 200);
   assert.match(page.headers.get("content-type") ?? "", /text\/html/);
+  const html = await page.text();
+  assert.doesNotMatch(html, /https?:\/\//, "no CDN");
+  const bundle = /src="(\/graphql\/explorer\/[^"]+\/graphiql\.js)"/.exec(html)?.[1];
+  assert.ok(bundle, "the GraphiQL bundle");
+  assert.equal((await fetch(new URL(bundle, server.url))).status, 200);
 
   // WebSocket subscriptions on the same path.
   const client = createClient({ url: server.url.replace("http", "ws"), webSocketImpl: WebSocket, retryAttempts: 0 });

@@ -189,11 +189,15 @@ export function explorerRoutes(options: { config: Config; logger: Logger; develo
     return entry;
   };
 
-  router.get("/graphql/explorer/:version/:name", (async (req, res, next) => {
-    const asset = assets.get(String(req.params.name));
-    if (!asset || `/graphql/explorer/${String(req.params.version)}/` !== base) return void res.status(404).type("text/plain").send("Not found\n");
+  // Middleware rather than routes: an express router answers OPTIONS for its routes itself, and
+  // preflights for /graphql are CORS's to answer.
+  router.use("/graphql/explorer", (async (req, res, next) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return next();
+    const name = req.path.slice(1).split("/").pop() ?? "";
+    const asset = assets.get(name);
+    if (!asset || `/graphql/explorer${req.path.slice(0, -name.length)}` !== base) return void res.status(404).type("text/plain").send("Not found\n");
     try {
-      const { body, gzipped } = await load(String(req.params.name), asset);
+      const { body, gzipped } = await load(name, asset);
       const useGzip = req.acceptsEncodings(["gzip", "identity"]) === "gzip";
       res.setHeader("Content-Type", asset.type);
       res.setHeader("Cache-Control", "public, max-age=31536000, immutable");
@@ -206,8 +210,8 @@ export function explorerRoutes(options: { config: Config; logger: Logger; develo
     }
   }) satisfies RequestHandler);
 
-  router.get("/graphql", (req, res, next) => {
-    if (!wantsExplorerPage(req)) return next();
+  router.use("/graphql", (req, res, next) => {
+    if (req.path !== "/" || !wantsExplorerPage(req)) return next();
     const key = developmentKey();
     if (key && !isLoopback(req)) return void res.status(403).type("text/plain").send("The explorer is served to localhost only.\n");
     res.setHeader("Content-Security-Policy", PAGE_CSP);
