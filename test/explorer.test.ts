@@ -8,8 +8,8 @@ import path from "node:path";
 import { buildSchema, getOperationAST, parse, validate, type OperationDefinitionNode } from "graphql";
 import { getVariableValues } from "graphql/execution/values";
 import { EXAMPLE_OPERATIONS } from "../src/server/explorer/examples";
-import type { Locator } from "playwright-core";
-import { browserAvailable, openBrowser } from "./browser";
+import type { Locator, Page } from "playwright-core";
+import { browserAvailable, openBrowser, type Browser } from "./browser";
 import { payloadOf, startTestServer, type TestServer } from "./helpers";
 
 const ADMIN_KEY = `admin_${crypto.randomBytes(24).toString("hex")}`;
@@ -102,14 +102,8 @@ test("in production the explorer is off unless EXPLORER=true, and then carries n
 
 test("in a browser with no network but this machine, the explorer runs a query and shows a subscription's events", { timeout: 120_000 }, async (t) => {
   if (!browserAvailable(t)) return;
-  const browser = await openBrowser();
+  const { browser, page, frames } = await openExplorer();
   try {
-    const { page } = browser;
-    const frames: string[] = [];
-    page.on("websocket", (ws) => ws.on("framesent", (frame) => frames.push(String(frame.payload))));
-    await page.goto(server.url);
-    await page.waitForSelector(".graphiql-container", { timeout: 60_000 });
-
     // The example operations, one tab each, and the panels: docs, query builder, history, headers.
     const tabs = await page.locator(".graphiql-tab-button").allInnerTexts();
     assert.deepEqual(tabs, ["ListCustomers", "SearchCustomers", "CustomerByReference", "CreateCustomer", "UpdateCustomer", "OnboardCustomer", "CustomerEvents"]);
@@ -125,12 +119,10 @@ test("in a browser with no network but this machine, the explorer runs a query a
     assert.match(await textOf(response), /"displayName": "Acme Corporation"/);
 
     // A subscription over graphql-ws on the same URL, authenticated with the development key.
-    await page.getByRole("button", { name: "CustomerEvents" }).click();
-    await page.locator(".graphiql-query-editor").getByText("subscription CustomerEvents(").waitFor();
-    await page.getByRole("button", { name: /^Execute (query|subscription)/ }).click();
+    await openTab(page, "CustomerEvents", "subscription CustomerEvents(");
+    await page.getByRole("button", { name: /^Execute/ }).click();
     await waitFor(() => frames.some((f) => f.includes('"type":"subscribe"')), "the subscribe message");
-    const init = JSON.parse(frames.find((f) => f.includes('"type":"connection_init"'))!);
-    assert.match(init.payload.authorization, /^Bearer ck_/);
+    assert.match(connectionParams(frames).authorization ?? "", /^Bearer ck_/);
     await new Promise((r) => setTimeout(r, 300));
     const customer = payloadOf(await server.gql('{ customerByExternalReference(externalReference: "CRM-1001") { id } }', {}, asAdmin), "customerByExternalReference");
     const updated = payloadOf(
@@ -157,6 +149,66 @@ test("in a browser with no network but this machine, the explorer runs a query a
     await browser.close();
   }
 });
+
+test("an Authorization typed into the headers editor replaces the development key, over HTTP and WebSocket", { timeout: 120_000 }, async (t) => {
+  if (!browserAvailable(t)) return;
+  const { browser, page, frames } = await openExplorer();
+  try {
+    const sent: (string | undefined)[] = [];
+    page.on("request", (request) => {
+      if (request.method() === "POST") sent.push(request.headers().authorization);
+    });
+    const typeHeaders = async () => {
+      await page.getByRole("button", { name: "Headers" }).click();
+      // The editors: operation, variables (hidden now), headers.
+      await page.locator(".graphiql-editor:not(.hidden)").nth(1).click();
+      await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${ADMIN_KEY}` }));
+    };
+
+    await typeHeaders();
+    sent.length = 0;
+    await page.getByRole("button", { name: /^Execute query/ }).click();
+    await shows(page.locator(".graphiql-response"), '"totalCount": 12');
+    assert.deepEqual(sent, [`Bearer ${ADMIN_KEY}`], "the typed header alone, not beside the key");
+
+    await openTab(page, "CustomerEvents", "subscription CustomerEvents(");
+    await typeHeaders();
+    await page.getByRole("button", { name: /^Execute/ }).click();
+    await waitFor(() => frames.some((f) => f.includes('"type":"connection_init"')), "the connection");
+    assert.equal(connectionParams(frames).authorization, `Bearer ${ADMIN_KEY}`);
+    assert.deepEqual(browser.offsite, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+/** Chromium on the explorer page, loaded, with the messages its WebSockets send. */
+async function openExplorer(): Promise<{ browser: Browser; page: Page; frames: string[] }> {
+  const browser = await openBrowser();
+  try {
+    const frames: string[] = [];
+    browser.page.on("websocket", (ws) => ws.on("framesent", (frame) => frames.push(String(frame.payload))));
+    await browser.page.goto(server.url);
+    await browser.page.waitForSelector(".graphiql-container", { timeout: 60_000 });
+    return { browser, page: browser.page, frames };
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
+}
+
+/** Switches to an example's tab, once its editor shows the document. */
+async function openTab(page: Page, name: string, shown: string): Promise<void> {
+  await page.getByRole("button", { name }).click();
+  await page.locator(".graphiql-query-editor").getByText(shown).waitFor();
+}
+
+/** The connectionParams of graphql-ws's connection_init. */
+function connectionParams(frames: string[]): { authorization?: string } {
+  const init = frames.find((f) => f.includes('"type":"connection_init"'));
+  assert.ok(init, "a connection_init message");
+  return JSON.parse(init).payload ?? {};
+}
 
 /** What an editor shows, with Monaco's non-breaking spaces as spaces. */
 const textOf = async (pane: Locator) => (await pane.innerText()).replace(/\u00a0/g, " ");
