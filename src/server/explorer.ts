@@ -101,7 +101,10 @@ function assetsOf(logger: Logger): Map<string, Asset> {
   ]);
 }
 
-/** A path that changes whenever what is served under it may change, so it can be cached for good. */
+/**
+ * A path that changes whenever what is served under it may change, so it can be cached for good:
+ * the package's version, and a hash of what this file adds (the start script, the patch).
+ */
 function assetVersion(): string {
   const pkg = JSON.parse(fs.readFileSync(require.resolve("@graphql-yoga/graphiql/package.json"), "utf8")) as { version: string };
   const local = createHash("sha256").update(START_SCRIPT).update(withHistoryPlugin.toString()).digest("hex").slice(0, 10);
@@ -159,7 +162,7 @@ function renderPage(assets: string, developmentKey: string | null): string {
 const isLoopback = (req: Request) => /^(::1|127\.|::ffff:127\.)/.test(req.socket.remoteAddress ?? "");
 
 /** Whether a GET /graphql is a browser navigation that wants the page rather than a GraphQL result. */
-export function wantsExplorerPage(req: Request): boolean {
+function wantsExplorerPage(req: Request): boolean {
   return req.method === "GET" && req.accepts(["application/json", "application/graphql-response+json", "text/html"]) === "text/html";
 }
 

@@ -29,10 +29,17 @@ fragment CustomerDetails on Customer {
 
 export const EXAMPLE_OPERATIONS: ExampleOperation[] = [
   {
-    query: /* GraphQL */ `# Customers, filtered, sorted and paginated: pass pageInfo.endCursor as $after
-# for the next page. Run with the play button (or Ctrl-Enter); the other tabs hold more examples.
+    query: /* GraphQL */ `# Customers, filtered, sorted and paginated: pass
+# pageInfo.endCursor as $after for the next page.
+# Run with the play button (or Ctrl-Enter); the other
+# tabs hold more examples.
 query ListCustomers($first: Int = 10, $after: String, $filter: CustomerFilter) {
-  customers(first: $first, after: $after, filter: $filter, orderBy: { field: DISPLAY_NAME, direction: ASC }) {
+  customers(
+    first: $first
+    after: $after
+    filter: $filter
+    orderBy: { field: DISPLAY_NAME, direction: ASC }
+  ) {
     totalCount
     pageInfo { hasNextPage endCursor }
     nodes {
@@ -50,7 +57,8 @@ query ListCustomers($first: Int = 10, $after: String, $filter: CustomerFilter) {
     variables: { first: 10, filter: { statuses: ["NEW", "ACTIVE"] } },
   },
   {
-    query: /* GraphQL */ `# Search names, emails, phones, company names and external references (case-insensitive).
+    query: /* GraphQL */ `# Search names, emails, phones, company names and
+# external references (case-insensitive).
 query SearchCustomers($text: String!) {
   customers(search: $text, first: 10) {
     totalCount
@@ -68,7 +76,8 @@ query SearchCustomers($text: String!) {
     variables: { text: "acme" },
   },
   {
-    query: /* GraphQL */ `# One customer, by your own reference for it or by its id (cus_…): pick the operation to run.
+    query: /* GraphQL */ `# One customer, by your own reference for it or by its
+# id (cus_…): pick the operation to run.
 query CustomerByReference($externalReference: String!) {
   customerByExternalReference(externalReference: $externalReference) { ...CustomerDetails }
 }
@@ -81,8 +90,9 @@ ${CUSTOMER_DETAILS}
     variables: { externalReference: "CRM-1001", id: "cus_…" },
   },
   {
-    query: /* GraphQL */ `# A person with an address and a document, in one transaction. Invalid input comes back
-# as userErrors (code and field path), and then nothing is written.
+    query: /* GraphQL */ `# A person with an address and a document, in one
+# transaction. Invalid input comes back as userErrors
+# (code and field path), and then nothing is written.
 mutation CreateCustomer($input: CreateCustomerInput!) {
   createCustomer(input: $input) {
     customer { id displayName phone version status }
@@ -105,11 +115,19 @@ mutation CreateCustomer($input: CreateCustomerInput!) {
     },
   },
   {
-    query: /* GraphQL */ `# Change only what is given. expectedVersion refuses the update (VERSION_CONFLICT) if
-# someone changed the customer since you read it; an update that changes nothing is NO_CHANGES.
+    query: /* GraphQL */ `# Changes only what is given. With expectedVersion, the
+# update is refused (VERSION_CONFLICT) if someone changed
+# the customer since you read it; an update that changes
+# nothing is NO_CHANGES.
 mutation UpdateCustomer($input: UpdateCustomerInput!) {
   updateCustomer(input: $input) {
-    customer { id nickname riskLevel version events(last: 1) { nodes { type changedFields } } }
+    customer {
+      id
+      nickname
+      riskLevel
+      version
+      events(last: 1) { nodes { type changedFields } }
+    }
     userErrors { code field message }
   }
 }
@@ -117,8 +135,9 @@ mutation UpdateCustomer($input: UpdateCustomerInput!) {
     variables: { input: { id: "cus_…", expectedVersion: 1, nickname: "Countess", riskLevel: "MEDIUM" } },
   },
   {
-    query: /* GraphQL */ `# The lifecycle: onboard a customer to your organization, then deactivate, reactivate,
-# archive or restore it by id. Transitions that are not allowed answer INVALID_STATE.
+    query: /* GraphQL */ `# The lifecycle: onboard a customer to your organization,
+# then deactivate, reactivate, archive or restore it by id.
+# A transition that is not allowed answers INVALID_STATE.
 mutation OnboardCustomer($onboard: OnboardCustomerInput!) {
   onboardCustomer(input: $onboard) {
     status
@@ -135,26 +154,37 @@ mutation DeactivateCustomer($id: ID!, $reason: String!) {
 }
 
 mutation ReactivateCustomer($id: ID!) {
-  reactivateCustomer(input: { id: $id }) { customer { id status } userErrors { code message } }
+  reactivateCustomer(input: { id: $id }) {
+    customer { id status }
+    userErrors { code message }
+  }
 }
 
 mutation ArchiveCustomer($id: ID!) {
-  archiveCustomer(input: { id: $id }) { customer { id status archivedAt } userErrors { code message } }
+  archiveCustomer(input: { id: $id }) {
+    customer { id status archivedAt }
+    userErrors { code message }
+  }
 }
 
 mutation RestoreCustomer($id: ID!) {
-  restoreCustomer(input: { id: $id }) { customer { id status } userErrors { code message } }
+  restoreCustomer(input: { id: $id }) {
+    customer { id status }
+    userErrors { code message }
+  }
 }
 `,
     variables: {
-      onboard: { firstName: "Ada", lastName: "Lovelace", registrationAccount: "ada@example.com", countryCode: "GB", telephoneNumber: "+44 20 7946 0001" },
+      onboard: { firstName: "Katherine", lastName: "Johnson", registrationAccount: "katherine.johnson@example.com", countryCode: "US", telephoneNumber: "+1 202 555 0147" },
       id: "cus_…",
       reason: "customer asked to pause the account",
     },
   },
   {
-    query: /* GraphQL */ `# Live changes over WebSocket (graphql-ws, same URL). Keep it running, then change a customer
-# from another tab. With $after (an event id) it first replays what happened since that event.
+    query: /* GraphQL */ `# Live changes over WebSocket (graphql-ws, same URL).
+# Keep it running, then change a customer from another
+# tab. With $after (an event id) it first replays what
+# happened since that event.
 subscription CustomerEvents($types: [CustomerEventType!], $after: ID) {
   customerEvents(types: $types, after: $after) {
     id
