@@ -21,6 +21,8 @@ export interface Options {
   seedCache: boolean;
   /** Extra environment for the API server, e.g. to compare configurations. */
   serverEnv: Record<string, string>;
+  /** Before each scenario, wait up to this many seconds for other processes to leave the CPU. */
+  waitIdle: number;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -36,7 +38,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --json <file>        also write the results as JSON
   --keep               keep the scratch directory (databases, server logs)
   --no-seed-cache      seed afresh even when an identical seeded database is cached
-  --server-env <k=v,…> extra environment for the API server        (BENCH_SERVER_ENV)`;
+  --server-env <k=v,…> extra environment for the API server        (BENCH_SERVER_ENV)
+  --wait-idle <s>      before each scenario, wait up to s seconds for the machine to be idle
+                       (BENCH_WAIT_IDLE, 0: do not wait; busy scenarios are flagged anyway)`;
 
 function number(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === "") return fallback;
@@ -71,6 +75,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       keep: { type: "boolean", default: false },
       "no-seed-cache": { type: "boolean", default: false },
       "server-env": { type: "string" },
+      "wait-idle": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -96,5 +101,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     keep: values.keep === true,
     seedCache: values["no-seed-cache"] !== true && env.BENCH_SEED_CACHE !== "false",
     serverEnv: keyValues(values["server-env"] ?? env.BENCH_SERVER_ENV ?? ""),
+    waitIdle: (values["wait-idle"] ?? env.BENCH_WAIT_IDLE) === "0" ? 0 : number("wait-idle", values["wait-idle"] ?? env.BENCH_WAIT_IDLE, 0),
   };
 }

@@ -264,3 +264,26 @@ export class ForeignCpu {
     return Math.max(0, (100 * foreign) / (seconds * TICKS_PER_SECOND));
   }
 }
+
+/**
+ * Waits until other processes have used less than `percent` of a core for two windows in a row,
+ * or `seconds` have passed. Returns the last window's figure.
+ */
+export async function waitForIdle(seconds: number, percent: number, log: (line: string) => void): Promise<number | null> {
+  const deadline = Date.now() + seconds * 1000;
+  let quiet = 0;
+  let last: number | null = null;
+  let told = false;
+  while (quiet < 2 && Date.now() < deadline) {
+    const window = new ForeignCpu(() => []);
+    await sleep(2000);
+    last = window.stop();
+    if (last === null) return null;
+    quiet = last < percent ? quiet + 1 : 0;
+    if (quiet === 0 && !told) {
+      log(`waiting for the machine to be idle: other processes use ${last.toFixed(0)}% of a core`);
+      told = true;
+    }
+  }
+  return last;
+}

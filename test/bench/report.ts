@@ -26,6 +26,8 @@ export interface ScenarioResult {
   equal?: boolean;
   /** Why the API side is missing or what went wrong. */
   note?: string;
+  /** CPU other processes on the machine used meanwhile, in percent of one core. */
+  otherCpuPercent?: number | null;
   [extra: string]: unknown;
 }
 
@@ -60,7 +62,7 @@ function row(cells: string[]): string {
 }
 
 export function formatTable(results: ScenarioResult[]): string {
-  const header = ["scenario", "API", "p50", "p99", "peak RSS", "raw", "raw p50", "raw p99", "raw RSS", "ratio", "target", "result"];
+  const header = ["scenario", "API", "p50", "p99", "peak RSS", "raw", "raw p50", "raw p99", "raw RSS", "ratio", "target", "result", "other CPU"];
   const lines = [row(header), row(header.map(() => "---"))];
   for (const r of results) {
     lines.push(
@@ -77,6 +79,7 @@ export function formatTable(results: ScenarioResult[]): string {
         r.ratio === null ? "–" : `${fixed(r.ratio, 2)}× ${r.ratioOf === "p99" ? "(p99)" : ""}`.trim(),
         r.target,
         verdict(r.pass),
+        typeof r.otherCpuPercent === "number" ? `${r.otherCpuPercent.toFixed(0)}%` : "–",
       ]),
     );
   }

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { parseOptions, USAGE, type Options, type Scenario } from "./options";
-import { DIST, ForeignCpu, ROOT, runToCompletion, startApi, startRaw, type ApiServer, type RawServer } from "./processes";
+import { DIST, ForeignCpu, ROOT, runToCompletion, waitForIdle, startApi, startRaw, type ApiServer, type RawServer } from "./processes";
 import { body, CREATE, GET, LIST } from "./queries";
 import { createInput } from "./data";
 import { formatStatements, formatTable, formatTargets, type ScenarioResult, type Statements, type Target } from "./report";
@@ -22,6 +22,7 @@ const log = (line: string) => console.log(`· ${line}`);
 const MB = 1024 * 1024;
 /** Percent of one core that other processes may use before a scenario's figures are flagged. */
 const BUSY_PERCENT = 10;
+const SEED_CACHE_ENTRIES = 4;
 
 /** Every file under `dir` (sorted), hashed into `hash`. */
 function hashTree(hash: ReturnType<typeof createHash>, dir: string): void {
@@ -53,6 +54,8 @@ async function seed(options: Options, dir: string, file: string): Promise<void> 
   const cached = path.join(cacheDir, `${hash.digest("hex").slice(0, 24)}.db`);
   if (options.seedCache && fs.existsSync(cached)) {
     fs.copyFileSync(cached, file);
+    const now = new Date();
+    fs.utimesSync(cached, now, now);
     log(`seeded ${options.customers} customers: a copy of the identical seed cached at ${cached}`);
     return;
   }
@@ -74,6 +77,13 @@ async function seed(options: Options, dir: string, file: string): Promise<void> 
     fs.mkdirSync(cacheDir, { recursive: true });
     fs.copyFileSync(file, `${cached}.tmp`);
     fs.renameSync(`${cached}.tmp`, cached);
+    // Every change to the seeder makes a new entry: keep the few most recent.
+    const entries = fs
+      .readdirSync(cacheDir)
+      .filter((f) => f.endsWith(".db"))
+      .map((f) => ({ f, at: fs.statSync(path.join(cacheDir, f)).mtimeMs }))
+      .sort((a, b) => b.at - a.at);
+    for (const { f } of entries.slice(SEED_CACHE_ENTRIES)) fs.rmSync(path.join(cacheDir, f), { force: true });
   }
 }
 
@@ -193,6 +203,7 @@ async function main(): Promise<number> {
       const ctx: HttpContext = { api, raw, authorization, connections: options.connections, seconds: options.duration, run, log };
 
       for (const scenario of serverScenarios) {
+        if (options.waitIdle > 0) await waitForIdle(options.waitIdle, BUSY_PERCENT, log);
         log(`${scenario}…`);
         const servers = [api.pid, raw.pid];
         const cpu = new ForeignCpu(() => servers);
@@ -219,6 +230,7 @@ async function main(): Promise<number> {
   if (api && statements) statements.underLoad = statementsFromLog(api.logFile);
 
   if (options.scenarios.includes("import")) {
+    if (options.waitIdle > 0) await waitForIdle(options.waitIdle, BUSY_PERCENT, log);
     log("import…");
     const cpu = new ForeignCpu(() => []);
     try {
