@@ -121,7 +121,8 @@ test("in a browser with no network but this machine, the explorer runs a query a
     // A subscription over graphql-ws on the same URL, authenticated with the development key.
     await openTab(page, "CustomerEvents", "subscription CustomerEvents(");
     await page.getByRole("button", { name: /^Execute/ }).click();
-    await waitFor(() => frames.some((f) => f.includes('"type":"subscribe"')), "the subscribe message");
+    await waitFor(() => frames.some((f) => f.includes('"type":"subscribe"')), "the subscribe message", async () =>
+      `frames: ${JSON.stringify(frames)}; active tab: ${await page.locator(".graphiql-tab-active").innerText()}; response: ${await textOf(response)}`);
     assert.match(connectionParams(frames).authorization ?? "", /^Bearer ck_/);
     await new Promise((r) => setTimeout(r, 300));
     const customer = payloadOf(await server.gql('{ customerByExternalReference(externalReference: "CRM-1001") { id } }', {}, asAdmin), "customerByExternalReference");
@@ -197,9 +198,10 @@ async function openExplorer(): Promise<{ browser: Browser; page: Page; frames: s
   }
 }
 
-/** Switches to an example's tab, once its editor shows the document. */
+/** Switches to an example's tab, once it is the active one and its editor shows the document. */
 async function openTab(page: Page, name: string, shown: string): Promise<void> {
   await page.getByRole("button", { name }).click();
+  await page.locator(".graphiql-tab-active").getByText(name, { exact: true }).waitFor();
   await page.locator(".graphiql-query-editor").getByText(shown).waitFor();
 }
 
@@ -222,10 +224,10 @@ async function shows(pane: Locator, text: string): Promise<void> {
   }
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+async function waitFor(condition: () => boolean, what: string, state?: () => Promise<string>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${state ? `; ${await state()}` : ""}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
