@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { parseOptions, USAGE, type Options, type Scenario } from "./options";
-import { DIST, ForeignCpu, ROOT, runToCompletion, waitForIdle, startApi, startRaw, type ApiServer, type RawServer } from "./processes";
+import { cliHas, DIST, ForeignCpu, ROOT, runToCompletion, waitForIdle, startApi, startRaw, type ApiServer, type RawServer } from "./processes";
 import { body, CREATE, GET, LIST } from "./queries";
 import { createInput } from "./data";
 import { formatStatements, formatTable, formatTargets, type ScenarioResult, type Statements, type Target } from "./report";
@@ -32,11 +32,6 @@ function hashTree(hash: ReturnType<typeof createHash>, dir: string): void {
     if (entry.isDirectory()) hashTree(hash, full);
     else if (!entry.name.endsWith(".map")) hash.update(entry.name).update(fs.readFileSync(full));
   }
-}
-
-async function cliHas(command: string, dir: string): Promise<boolean> {
-  const help = await runToCompletion([path.join(DIST, "src/cli.js"), "--help"], { env: {}, logFile: path.join(dir, "cli-help.log") });
-  return new RegExp(`^\\s*${command}\\b`, "m").test(help.output);
 }
 
 /**
@@ -185,11 +180,16 @@ async function main(): Promise<number> {
       // Production, as users run it, with a root key. Rate limiting is off: it would throttle
       // the benchmark's single credential long before the server is saturated.
       const env = { ...options.serverEnv, ADMIN_API_KEY: key, RATE_LIMIT_ENABLED: "false", SEED_DEMO: "false", DATABASE_URL: database };
-      const probe = await probeStatements({ dir, database, env, authorization, customerId: ids[0] });
-      statements = { ...probe, underLoad: {} };
+      // The statement probe runs while the API starts: counts do not depend on timing.
+      const [probe, started] = await Promise.allSettled([
+        probeStatements({ dir, database, env, authorization, customerId: ids[0] }),
+        startApi({ dir, name: "api", env: { ...env, NODE_ENV: "production" } }),
+      ]);
+      if (started.status === "rejected") throw started.reason;
+      api = started.value;
+      if (probe.status === "rejected") throw probe.reason;
+      statements = { ...probe.value, underLoad: {} };
       log(formatStatements(statements).split("\n")[0]);
-
-      api = await startApi({ dir, name: "api", env: { ...env, NODE_ENV: "production" } });
       log(`API (NODE_ENV=production, pid ${api.pid}) at ${api.url}`);
       const extensions: Record<string, unknown> = {
         list: await extensionsOf(api, authorization, body(LIST, { first: PAGE_SIZE, after: null })),

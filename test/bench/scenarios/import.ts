@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { variedCustomer } from "../data";
-import { DIST, RssSampler, runToCompletion } from "../processes";
+import { cliHas, DIST, RssSampler, runToCompletion } from "../processes";
 import type { ScenarioResult, Side } from "../report";
 
 const TARGET = 0.3;
@@ -36,12 +36,6 @@ async function timed(args: string[], env: Record<string, string>, logFile: strin
   const result = await runToCompletion(args, { env, logFile, onStart: (pid) => (sampler = new RssSampler(pid).start()) });
   const rss = (sampler as RssSampler | null)?.stop() ?? 0;
   return { ...result, rss };
-}
-
-/** Whether the CLI has an `import` command yet. */
-export async function cliImports(dir: string): Promise<boolean> {
-  const help = await runToCompletion([path.join(DIST, "src/cli.js"), "--help"], { env: {}, logFile: path.join(dir, "cli-help.log") });
-  return /^\s*import\b/m.test(help.output);
 }
 
 export async function importScenario(options: {
@@ -76,7 +70,7 @@ export async function importScenario(options: {
   result.raw = { throughput: rows / raw.seconds, unit: "rows/s", p50: null, p99: null, peakRssBytes: raw.rss };
   options.log(`import: raw ${rows} rows in ${raw.seconds.toFixed(1)} s`);
 
-  if (!(await cliImports(dir))) {
+  if (!(await cliHas("import", dir))) {
     result.note = "cli import missing";
     return result;
   }
