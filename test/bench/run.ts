@@ -200,7 +200,7 @@ async function main(): Promise<number> {
       }
       raw = await startRaw({ dir, database, extensions });
       log(`raw baseline (pid ${raw.pid}) at ${raw.url}`);
-      const ctx: HttpContext = { api, raw, authorization, connections: options.connections, seconds: options.duration, run, log };
+      const ctx: HttpContext = { database, api, raw, authorization, connections: options.connections, seconds: options.duration, run, log };
 
       for (const scenario of serverScenarios) {
         if (options.waitIdle > 0) await waitForIdle(options.waitIdle, BUSY_PERCENT, log);

@@ -1,12 +1,15 @@
 // The HTTP scenarios: list and get (the raw baseline must answer byte-for-byte what the API
 // answers, checked before the load), and create (the same input to both, the same rows written).
 import { createInput } from "../data";
+import { tableCounts } from "../tables";
 import { load, type LoadResult } from "../load";
 import { RssSampler, type ApiServer, type RawServer } from "../processes";
 import { body, CREATE, GET, LIST } from "../queries";
 import type { ScenarioResult, Side } from "../report";
 
 export interface HttpContext {
+  /** The database both servers use. */
+  database: string;
   api: ApiServer;
   raw: RawServer;
   authorization: string;
@@ -35,17 +38,21 @@ export function difference(a: string, b: string): string {
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   const from = Math.max(0, i - 120);
   return [
-    `first difference at byte ${i} (lengths ${a.length} and ${b.length}):`,
+    `first difference at character ${i} (lengths ${a.length} and ${b.length}):`,
     `  api: …${a.slice(from, i + 200)}`,
     `  raw: …${b.slice(from, i + 200)}`,
   ].join("\n");
+}
+
+function hasErrors(answer: string): boolean {
+  return (JSON.parse(answer) as { errors?: unknown }).errors !== undefined;
 }
 
 /** Asks both servers every body and compares the answers byte for byte. */
 async function compareAll(ctx: HttpContext, bodies: string[]): Promise<{ equal: boolean; checked: number; diff?: string }> {
   for (const [i, b] of bodies.entries()) {
     const [api, raw] = await Promise.all([post(ctx.api.url, b, ctx.authorization), post(ctx.raw.url, b)]);
-    if (api.includes('"errors"')) return { equal: false, checked: i, diff: `the API answered with errors: ${api.slice(0, 1000)}` };
+    if (hasErrors(api)) return { equal: false, checked: i, diff: `the API answered with errors: ${api.slice(0, 1000)}` };
     if (api !== raw) return { equal: false, checked: i, diff: difference(api, raw) };
   }
   return { equal: true, checked: bodies.length };
@@ -129,14 +136,33 @@ function masked(answer: string): string {
   return answer.replace(/"(cus|adr)_[0-9a-z]{26}"/g, '"<$1>"').replace(/"\d{4}-\d\d-\d\dT[\d:.]+Z"/g, '"<time>"');
 }
 
+/** Rows one request added, per table: "customers +1, persons +1, …". */
+async function rowsWritten(file: string, request: () => Promise<string>): Promise<{ answer: string; rows: string }> {
+  const before = tableCounts(file);
+  const answer = await request();
+  const after = tableCounts(file);
+  const rows = [...after]
+    .map(([t, n]) => [t, n - (before.get(t) ?? 0)] as const)
+    .filter(([, d]) => d !== 0)
+    .map(([t, d]) => `${t} ${d > 0 ? "+" : ""}${d}`)
+    .join(", ");
+  return { answer, rows };
+}
+
 export async function createScenario(ctx: HttpContext): Promise<ScenarioResult> {
-  const probe = [body(CREATE, { input: createInput(`${ctx.run}probe-api`, 0) }), body(CREATE, { input: createInput(`${ctx.run}probe-raw`, 0) })];
-  const api = await post(ctx.api.url, probe[0], ctx.authorization);
-  const raw = await post(ctx.raw.url, probe[1]);
-  const apiData = JSON.parse(api) as { data?: { createCustomer?: { userErrors: unknown[] } } };
-  const equal = !api.includes('"errors"') && apiData.data?.createCustomer?.userErrors.length === 0 && masked(api) === masked(raw);
-  ctx.log(`create: ${equal ? "API and raw answer in the same shape" : `answers differ\n${difference(masked(api), masked(raw))}`}`);
-  if (!equal) return { scenario: "create", api: null, raw: null, ratio: null, ratioOf: "throughput", target: "≥ 0.5×", pass: false, equal: false, note: "answers differ" };
+  // One create on each side: the same answer but for ids and times, and the same rows written.
+  const api = await rowsWritten(ctx.database, () => post(ctx.api.url, body(CREATE, { input: createInput(`${ctx.run}probe-api`, 0) }), ctx.authorization));
+  const raw = await rowsWritten(ctx.database, () => post(ctx.raw.url, body(CREATE, { input: createInput(`${ctx.run}probe-raw`, 0) })));
+  const apiData = JSON.parse(api.answer) as { data?: { createCustomer?: { userErrors: unknown[] } } };
+  const problems = [
+    hasErrors(api.answer) || apiData.data?.createCustomer?.userErrors.length !== 0 ? `the API refused the create: ${api.answer.slice(0, 1000)}` : null,
+    masked(api.answer) !== masked(raw.answer) ? `answers differ\n${difference(masked(api.answer), masked(raw.answer))}` : null,
+    api.rows !== raw.rows ? `rows written differ: API ${api.rows}; raw ${raw.rows}` : null,
+  ].filter((p): p is string => p !== null);
+  ctx.log(`create: ${problems.length ? problems.join("\n") : `API and raw answer in the same shape and write the same rows (${api.rows})`}`);
+  if (problems.length) {
+    return { scenario: "create", api: null, raw: null, ratio: null, ratioOf: "throughput", target: "≥ 0.5×", pass: false, equal: false, note: "answers differ", diff: problems.join("\n") };
+  }
   let side = 0;
   const sides = await both(ctx, () => {
     // Each side gets its own run of unique inputs (emails), in the same order.
@@ -144,5 +170,5 @@ export async function createScenario(ctx: HttpContext): Promise<ScenarioResult> 
     let n = 0;
     return () => body(CREATE, { input: createInput(run, n++) });
   });
-  return ratioResult("create", sides, 0.5, { equal: true });
+  return ratioResult("create", sides, 0.5, { equal: true, rowsPerCreate: api.rows });
 }

@@ -8,6 +8,7 @@ import Database from "better-sqlite3";
 import { variedCustomer } from "../data";
 import { cliHas, DIST, RssSampler, runToCompletion } from "../processes";
 import type { ScenarioResult, Side } from "../report";
+import { countDifferences, tableCounts } from "../tables";
 
 const TARGET = 0.3;
 
@@ -86,6 +87,13 @@ export async function importScenario(options: {
     api.note = `exit ${cli.code}, ${apiRows} of ${rows} rows: ${cli.output.trim().split("\n").slice(-3).join(" / ").slice(0, 300)}`;
   }
   result.api = api;
+  // Both started from the same database and read the same file: they must hold the same rows.
+  const differences = countDifferences(tableCounts(apiDb), tableCounts(rawDb));
+  result.equal = differences === "";
+  if (differences) {
+    result.diff = `rows differ (API vs raw): ${differences}`;
+    options.log(`import: ${result.diff}`);
+  }
   result.ratio = api.throughput / result.raw.throughput;
   result.pass = !api.note && result.ratio >= TARGET;
   return result;
