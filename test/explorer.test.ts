@@ -141,8 +141,8 @@ test("in a browser with no network but this machine, the explorer runs a query a
     await builder.getByText("deactivationReason", { exact: true }).waitFor();
     // The history holds the operations run.
     await page.getByRole("button", { name: "Show History" }).click();
-    await page.locator(".graphiql-history").getByText("ListCustomers").waitFor();
-    await page.locator(".graphiql-history").getByText("CustomerEvents").waitFor();
+    await page.locator(".graphiql-history").getByText("ListCustomers").first().waitFor();
+    await page.locator(".graphiql-history").getByText("CustomerEvents").first().waitFor();
 
     assert.deepEqual(browser.offsite, [], "no request left this machine");
     assert.deepEqual(browser.errors.filter((e) => /Content Security Policy|Failed to load/i.test(e)), []);

@@ -18,19 +18,21 @@ const gzip = promisify(zlib.gzip);
 
 /**
  * Starts GraphiQL in the page (the UMD bundle defines window.YogaGraphiQL). Options come from the
- * page's JSON block, so that no inline script runs and the page's CSP can forbid them.
+ * page's JSON block, so that no inline script runs and the page's CSP can forbid them. Loaded
+ * before the bundle, since Monaco reads its environment as it loads; renders once both are in.
  */
 const START_SCRIPT = `"use strict";
 (function () {
   var options = JSON.parse(document.getElementById("explorer-options").textContent);
-  // Monaco's workers, from this server (by default Monaco would want them beside the bundle).
+  // Monaco's workers, from this server (by default Monaco would want them beside the bundle), and
+  // its API as window.monaco, to read the headers editor below.
   var workers = { editorWorkerService: "editor.worker.js", json: "json.worker.js", graphql: "graphql.worker.js" };
   self.MonacoEnvironment = {
-    globalAPI: false,
+    globalAPI: true,
     getWorkerUrl: function (_moduleId, label) { return options.assets + (workers[label] || workers.editorWorkerService); },
   };
-  // An Authorization header typed into the headers editor wins over the development key, over
-  // HTTP and over the WebSocket (whose connectionParams do not see the editor by themselves).
+  // An Authorization header in the headers editor wins over the development key, over HTTP and
+  // over the WebSocket (whose connectionParams GraphiQL does not fill from the editor).
   function authorizationIn(headers) {
     if (typeof headers === "string") {
       try { headers = JSON.parse(headers || "{}"); } catch (e) { return null; }
@@ -39,31 +41,28 @@ const START_SCRIPT = `"use strict";
     for (var name in headers) if (name.toLowerCase() === "authorization" && headers[name]) return String(headers[name]);
     return null;
   }
-  var editorHeaders = "";
-  try {
-    var saved = JSON.parse(localStorage.getItem("graphiql:tabState"));
-    editorHeaders = saved.tabs[saved.activeTabIndex].headers || "";
-  } catch (e) {}
+  function headersEditorText() {
+    var models = self.monaco ? self.monaco.editor.getModels() : [];
+    for (var i = 0; i < models.length; i++) if (/request-headers\.json$/.test(models[i].uri.path)) return models[i].getValue();
+    return "";
+  }
   var developmentAuthorization = options.developmentKey ? "Bearer " + options.developmentKey : null;
-  YogaGraphiQL.renderYogaGraphiQL(document.getElementById("explorer"), {
-    title: options.title,
-    subscriptionsProtocol: "WS",
-    defaultTabs: options.tabs,
-    query: options.tabs[0].query,
-    variables: options.tabs[0].variables,
-    additionalHeaders: function (request) {
-      var typed = request && request.extensions && request.extensions.headers;
-      return developmentAuthorization && !authorizationIn(typed) ? { Authorization: developmentAuthorization } : {};
-    },
-    connectionParams: function () {
-      var authorization = authorizationIn(editorHeaders) || developmentAuthorization;
-      return authorization ? { authorization: authorization } : {};
-    },
-    onEditHeaders: function (value) { editorHeaders = value; },
-    onTabChange: function (state) {
-      var tab = state && state.tabs && state.tabs[state.activeTabIndex];
-      editorHeaders = (tab && tab.headers) || "";
-    },
+  document.addEventListener("DOMContentLoaded", function () {
+    YogaGraphiQL.renderYogaGraphiQL(document.getElementById("explorer"), {
+      title: options.title,
+      subscriptionsProtocol: "WS",
+      defaultTabs: options.tabs,
+      query: options.tabs[0].query,
+      variables: options.tabs[0].variables,
+      additionalHeaders: function (request) {
+        var typed = request && request.extensions && request.extensions.headers;
+        return developmentAuthorization && !authorizationIn(typed) ? { Authorization: developmentAuthorization } : {};
+      },
+      connectionParams: function () {
+        var authorization = authorizationIn(headersEditorText()) || developmentAuthorization;
+        return authorization ? { authorization: authorization } : {};
+      },
+    });
   });
 })();
 `;
@@ -148,8 +147,8 @@ function renderPage(assets: string, developmentKey: string | null): string {
 <link rel="stylesheet" href="${assets}graphiql.css">
 <style>html, body, #explorer { height: 100%; margin: 0; }</style>
 <script type="application/json" id="explorer-options">${scriptJson(options)}</script>
-<script defer src="${assets}graphiql.js"></script>
 <script defer src="${assets}start.js"></script>
+<script defer src="${assets}graphiql.js"></script>
 </head>
 <body>
 <div id="explorer">Loading the explorer…</div>
