@@ -160,14 +160,6 @@ export async function runToCompletion(
   return { code, seconds, output: fs.readFileSync(options.logFile).subarray(from).toString("utf8") };
 }
 
-let cliHelp: Promise<string> | null = null;
-
-/** Whether the CLI (dist/src/cli.js) lists `command` in its help; the CLI is asked once. */
-export async function cliHas(command: string, dir: string): Promise<boolean> {
-  cliHelp ??= runToCompletion([path.join(DIST, "src/cli.js"), "--help"], { env: {}, logFile: path.join(dir, "cli-help.log") }).then((r) => r.output);
-  return new RegExp(`^\\s*${command}\\b`, "m").test(await cliHelp);
-}
-
 function statusField(pid: number, field: "VmRSS" | "VmHWM"): number | null {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");

@@ -3,13 +3,14 @@
 // requests/s, latency percentiles, peak RSS and the API/raw ratio against the issue's targets.
 // Timings are reported, never asserted; the run fails only when the harness itself fails or the
 // raw baseline stops answering byte-for-byte what the API answers.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { parseOptions, USAGE, type Options, type Scenario } from "./options";
-import { cliHas, DIST, ForeignCpu, ROOT, runToCompletion, waitForIdle, startApi, startRaw, type ApiServer, type RawServer } from "./processes";
+import { parseOptions, USAGE, type Scenario } from "./options";
+import { ForeignCpu, waitForIdle, startApi, startRaw, type ApiServer, type RawServer } from "./processes";
+import { seedDatabase } from "./cli";
 import { body, CREATE, GET, LIST } from "./queries";
 import { createInput } from "./data";
 import { formatStatements, formatTable, formatTargets, type ScenarioResult, type Statements, type Target } from "./report";
@@ -22,84 +23,6 @@ const log = (line: string) => console.log(`· ${line}`);
 const MB = 1024 * 1024;
 /** Percent of one core that other processes may use before a scenario's figures are flagged. */
 const BUSY_PERCENT = 10;
-const SEED_CACHE_ENTRIES = 4;
-
-/** Every file under `dir` (sorted), hashed into `hash`. */
-function hashTree(hash: ReturnType<typeof createHash>, dir: string): void {
-  if (!fs.existsSync(dir)) return;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) hashTree(hash, full);
-    else if (!entry.name.endsWith(".map")) hash.update(entry.name).update(fs.readFileSync(full));
-  }
-}
-
-/**
- * A fresh database with `customers` varied customers: the CLI's `seed` when it has one, else
- * seed.js (service calls). Seeding is deterministic, so a seeded file is cached by everything
- * that shapes it (seeder code, migrations, count) and copied for later runs.
- */
-async function seed(options: Options, dir: string, file: string): Promise<void> {
-  const viaCli = await cliHas("seed", dir);
-  const hash = createHash("sha256").update(`${viaCli ? "cli" : "bench"}:${options.customers}`);
-  hashTree(hash, path.join(ROOT, "drizzle"));
-  if (viaCli) hashTree(hash, path.join(DIST, "src"));
-  else for (const f of ["data.js", "seed.js"]) hash.update(fs.readFileSync(path.join(__dirname, f)));
-  const cacheDir = path.join(os.tmpdir(), "customer-graph-bench-cache");
-  const cached = path.join(cacheDir, `${hash.digest("hex").slice(0, 24)}.db`);
-  if (options.seedCache && fs.existsSync(cached)) {
-    fs.copyFileSync(cached, file);
-    const now = new Date();
-    fs.utimesSync(cached, now, now);
-    log(`seeded ${options.customers} customers: a copy of the identical seed cached at ${cached}`);
-    return;
-  }
-  const started = Date.now();
-  if (viaCli) await seedWithCli(options.customers, dir, file);
-  else {
-    const result = await runToCompletion([path.join(__dirname, "seed.js"), file, String(options.customers)], {
-      env: {},
-      logFile: path.join(dir, "seed.log"),
-    });
-    if (result.code !== 0) throw new Error(`seeding failed (seed.js):\n${result.output.slice(-2000)}`);
-  }
-  // One self-contained file: whatever is still in the write-ahead log goes into it.
-  const db = new Database(file);
-  db.pragma("wal_checkpoint(TRUNCATE)");
-  db.close();
-  log(`seeded ${options.customers} customers with ${viaCli ? "cli seed" : "seed.js"} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (options.seedCache) {
-    fs.mkdirSync(cacheDir, { recursive: true });
-    fs.copyFileSync(file, `${cached}.tmp`);
-    fs.renameSync(`${cached}.tmp`, cached);
-    // Every change to the seeder makes a new entry: keep the few most recent.
-    const entries = fs
-      .readdirSync(cacheDir)
-      .filter((f) => f.endsWith(".db"))
-      .map((f) => ({ f, at: fs.statSync(path.join(cacheDir, f)).mtimeMs }))
-      .sort((a, b) => b.at - a.at);
-    for (const { f } of entries.slice(SEED_CACHE_ENTRIES)) fs.rmSync(path.join(cacheDir, f), { force: true });
-  }
-}
-
-/** `cli seed` into two organizations, a bank and a partner it manages, so that memberships vary. */
-async function seedWithCli(customers: number, dir: string, file: string): Promise<void> {
-  const cli = async (args: string[]) => {
-    const result = await runToCompletion([path.join(DIST, "src/cli.js"), ...args], { env: { DATABASE_URL: file }, logFile: path.join(dir, "seed.log") });
-    if (result.code !== 0) throw new Error(`cli ${args.join(" ")} failed:\n${result.output.slice(-2000)}`);
-    return result.output;
-  };
-  const created = async (args: string[]) => {
-    const id = /\b(org_[0-9a-z]{26})\b/.exec(await cli(args))?.[1];
-    if (!id) throw new Error(`cli ${args.join(" ")} printed no organization id`);
-    return id;
-  };
-  const bank = await created(["orgs", "create", "--name", "Bench Bank", "--legal-name", "Bench Bank plc", "--country", "GB"]);
-  const partner = await created(["orgs", "create", "--name", "Bench Partner", "--parent", bank, "--country", "AE"]);
-  const inBank = Math.ceil((customers * 3) / 4);
-  await cli(["seed", "--customers", String(inBank), "--org", bank, "--seed", "1"]);
-  if (customers > inBank) await cli(["seed", "--customers", String(customers - inBank), "--org", partner, "--seed", "2"]);
-}
 
 /** Up to `n` customer ids spread over the whole table. */
 function sampleIds(file: string, n: number): string[] {
@@ -174,7 +97,7 @@ async function main(): Promise<number> {
     const serverScenarios = options.scenarios.filter((s) => s !== "import");
     if (serverScenarios.length > 0) {
       const database = path.join(dir, "bench.db");
-      await seed(options, dir, database);
+      await seedDatabase({ file: database, customers: options.customers, dir, cache: options.seedCache, log });
       const ids = sampleIds(database, options.smoke ? 50 : 200);
       if (ids.length === 0) throw new Error("the seeded database has no customers");
       // Production, as users run it, with a root key. Rate limiting is off: it would throttle
@@ -234,10 +157,7 @@ async function main(): Promise<number> {
     log("import…");
     const cpu = new ForeignCpu(() => []);
     try {
-      const base = path.join(dir, "import-base.db");
-      const made = await runToCompletion([path.join(__dirname, "seed.js"), base, "0"], { env: {}, logFile: path.join(dir, "import-base.log") });
-      if (made.code !== 0) throw new Error(`could not create the import database:\n${made.output}`);
-      results.push(await importScenario({ dir, base, rows: options.importRows, run, log }));
+      results.push(await importScenario({ dir, rows: options.importRows, log }));
     } catch (error) {
       log(`import failed: ${error instanceof Error ? error.message : String(error)}`);
       results.push(failed("import", error));

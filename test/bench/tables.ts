@@ -1,4 +1,5 @@
-// Row counts of a database, to check that the API and a raw baseline write the same rows.
+// Database files of the benchmark: row counts, to check that the API and a raw baseline write the
+// same rows, and checkpoints, so that a file can be copied on its own.
 import Database from "better-sqlite3";
 
 /** Rows per table, but the webhook worker's, which it writes on its own schedule. */
@@ -21,4 +22,14 @@ export function countDifferences(a: Map<string, number>, b: Map<string, number>)
     .filter((t) => a.get(t) !== b.get(t))
     .map((t) => `${t} ${a.get(t) ?? "–"} vs ${b.get(t) ?? "–"}`)
     .join(", ");
+}
+
+/** Moves what is in the write-ahead log into the file, so that the file alone holds everything. */
+export function checkpoint(file: string): void {
+  const db = new Database(file);
+  try {
+    db.pragma("wal_checkpoint(TRUNCATE)");
+  } finally {
+    db.close();
+  }
 }

@@ -116,7 +116,7 @@ export async function listPages(ctx: HttpContext, customers: number): Promise<st
 
 export async function listScenario(ctx: HttpContext, bodies: string[]): Promise<ScenarioResult> {
   const check = await compareAll(ctx, bodies);
-  ctx.log(`list: ${check.equal ? `${check.checked} pages answered byte-for-byte the same` : `answers differ\n${check.diff}`}`);
+  ctx.log(`list: ${check.equal ? `${check.checked} page${check.checked === 1 ? "" : "s"} answered byte-for-byte the same` : `answers differ\n${check.diff}`}`);
   if (!check.equal) return { scenario: "list", api: null, raw: null, ratio: null, ratioOf: "throughput", target: "≥ 0.5×", pass: false, equal: false, note: "answers differ", diff: check.diff };
   const sides = await both(ctx, rotation(bodies));
   return ratioResult("list", sides, 0.5, { equal: true, pages: bodies.length, pageSize: PAGE_SIZE });

@@ -1,36 +1,19 @@
-// Import: the CLI's `import --format jsonl` of R records, one customer per line in the export's
+// Import: the CLI's `import --format jsonl` of R sample customers, one per line in the export's
 // shape (the API's Customer with organizationId; documents as a connection), against the raw
 // baseline inserting the same rows by prepared statements in batched transactions. Both write
-// into copies of one fresh, migrated database that holds only the organizations.
+// into copies of one fresh, migrated database that holds only the organizations, and must end
+// with the same rows.
 import fs from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
-import { variedCustomer } from "../data";
-import { cliHas, DIST, RssSampler, runToCompletion } from "../processes";
+import { cliHas, createOrganizations } from "../cli";
+import { writeImportFile } from "../data";
+import { DIST, RssSampler, runToCompletion } from "../processes";
 import type { ScenarioResult, Side } from "../report";
-import { countDifferences, tableCounts } from "../tables";
+import { checkpoint, countDifferences, tableCounts } from "../tables";
+
+const customersIn = (file: string) => tableCounts(file).get("customers") ?? 0;
 
 const TARGET = 0.3;
-
-/** Writes `rows` records, JSON Lines, spread over the database's organizations. */
-export async function writeImportFile(file: string, rows: number, organizationIds: string[], run: string): Promise<void> {
-  const out = fs.createWriteStream(file);
-  for (let i = 0; i < rows; i++) {
-    const { documents, ...input } = variedCustomer(i, { organizationIds, run });
-    const record = documents ? { ...input, documents: { nodes: documents } } : input;
-    if (!out.write(`${JSON.stringify(record)}\n`)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
-  }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-}
-
-function count(file: string): number {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare("select count(*) from customers").pluck().get() as number;
-  } finally {
-    db.close();
-  }
-}
 
 async function timed(args: string[], env: Record<string, string>, logFile: string): Promise<{ code: number | null; seconds: number; output: string; rss: number }> {
   let sampler: RssSampler | null = null;
@@ -39,25 +22,14 @@ async function timed(args: string[], env: Record<string, string>, logFile: strin
   return { ...result, rss };
 }
 
-export async function importScenario(options: {
-  dir: string;
-  /** A fresh, migrated database with the organizations only. */
-  base: string;
-  rows: number;
-  run: string;
-  log: (line: string) => void;
-}): Promise<ScenarioResult> {
-  const { dir, base, rows } = options;
-  const organizationIds = (() => {
-    const db = new Database(base, { readonly: true });
-    try {
-      return db.prepare("select id from organizations order by id").pluck().all() as string[];
-    } finally {
-      db.close();
-    }
-  })();
+export async function importScenario(options: { dir: string; rows: number; log: (line: string) => void }): Promise<ScenarioResult> {
+  const { dir, rows } = options;
+  // A fresh, migrated database with the organizations only; each side imports into a copy.
+  const base = path.join(dir, "import-base.db");
+  const organizationIds = await createOrganizations(base, path.join(dir, "import-base.log"));
+  checkpoint(base);
   const input = path.join(dir, "import.jsonl");
-  await writeImportFile(input, rows, organizationIds, options.run);
+  await writeImportFile(input, rows, organizationIds);
   const apiDb = path.join(dir, "import-api.db");
   const rawDb = path.join(dir, "import-raw.db");
   fs.copyFileSync(base, apiDb);
@@ -66,7 +38,7 @@ export async function importScenario(options: {
 
   const raw = await timed([path.join(__dirname, "../raw/import.js"), rawDb, input], {}, path.join(dir, "import-raw.log"));
   if (raw.code !== 0) throw new Error(`raw import failed:\n${raw.output}`);
-  const rawRows = count(rawDb);
+  const rawRows = customersIn(rawDb);
   if (rawRows !== rows) throw new Error(`raw import wrote ${rawRows} customers of ${rows}`);
   result.raw = { throughput: rows / raw.seconds, unit: "rows/s", p50: null, p99: null, peakRssBytes: raw.rss };
   options.log(`import: raw ${rows} rows in ${raw.seconds.toFixed(1)} s`);
@@ -80,7 +52,7 @@ export async function importScenario(options: {
     { DATABASE_URL: apiDb, NODE_ENV: "production" },
     path.join(dir, "import-api.log"),
   );
-  const apiRows = fs.existsSync(apiDb) ? count(apiDb) : 0;
+  const apiRows = fs.existsSync(apiDb) ? customersIn(apiDb) : 0;
   options.log(`import: cli exit ${cli.code}, ${apiRows} of ${rows} rows in ${cli.seconds.toFixed(1)} s`);
   const api: Side = { throughput: apiRows / cli.seconds, unit: "rows/s", p50: null, p99: null, peakRssBytes: cli.rss };
   if (cli.code !== 0 || apiRows !== rows) {
