@@ -1,6 +1,6 @@
 // The CLI as an operator runs it: a child process on a database file, its stdout, stderr and exit
 // code. Organizations, seeding, export (JSON lines and CSV), import with both error policies and
-// the round trip into a new database, and online backups.
+// the round trip into a new database (customers in every state, byte for byte), and online backups.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -9,6 +9,11 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import Database from "better-sqlite3";
 import { parse as parseCsv } from "csv-parse/sync";
+import { createCustomer, createOrganization, dataOf, personInput, startTestServer, type TestServer } from "./helpers";
+
+// viem's account helpers are ES modules only in their types; at run time require gets CommonJS.
+import type * as Accounts from "viem/accounts" with { "resolution-mode": "import" };
+const { privateKeyToAccount } = require("viem/accounts") as typeof Accounts;
 
 const CLI = path.join(__dirname, "../src/cli.js");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "customer-cli-test-"));
@@ -335,5 +340,286 @@ describe("cli", () => {
     const original = records(fs.readFileSync(exported, "utf8"));
     assert.equal(original.length, 2500);
     assert.deepEqual(records(fs.readFileSync(back, "utf8")).map(comparable), original.map(comparable));
+  });
+});
+
+// ---- the round trip of customers in every state ---------------------------------------------
+
+/** Runs one mutation through the API and returns its payload, after checking it has no userErrors. */
+async function mutate(server: TestServer, name: string, inputType: string, input: Record<string, unknown>, selection = "customer { id }") {
+  const payload = (dataOf(await server.gql(`mutation ($input: ${inputType}!) { ${name}(input: $input) { ${selection} userErrors { code field message } } }`, { input })) as any)[name];
+  assert.deepEqual(payload.userErrors, [], `${name} ${JSON.stringify(input)}`);
+  return payload;
+}
+
+const documentIds = async (server: TestServer, id: string): Promise<string[]> =>
+  (dataOf(await server.gql(`query ($id: ID!) { customer(id: $id) { documents(first: 100) { nodes { id } } } }`, { id })) as any).customer.documents.nodes.map(
+    (d: { id: string }) => d.id,
+  );
+
+const PASSPORT = { purpose: "KYC", documentType: "PASSPORT", name: "passport.pdf", expiresAt: "2031-05-01", metadata: [{ name: "issuer", type: "STRING", value: "UKPA" }] };
+const UTILITY_BILL = { purpose: "PROOF_OF_ADDRESS", documentType: "UTILITY_BILL", name: "bill.pdf", location: "https://files.example.com/bill.pdf" };
+// A well-known development key (Hardhat/Anvil account #1): never use it for real funds.
+const WALLET_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+describe("cli round trip of customers in every state", () => {
+  const dir2 = fs.mkdtempSync(path.join(os.tmpdir(), "customer-cli-roundtrip-"));
+  const at = (name: string) => path.join(dir2, name);
+  const source = at("source.db");
+  const withSecrets = at("with-secrets.db");
+  const ids: Record<string, string> = {};
+  let bank = "";
+  let partner = "";
+  let total = 0;
+
+  before(async () => {
+    // The source: customers made through the API, in-process, then changed as operators change them.
+    const server = await startTestServer();
+    try {
+      bank = (await createOrganization(server, { name: "Round Trip Bank", legalName: "Round Trip Bank plc", countryCode: "GB", dataCenter: "UK_SOUTH" })).id;
+      partner = (await createOrganization(server, { name: "Partner Brokers", countryCode: "DE" })).id;
+      const person = (first: string, extra: Record<string, unknown> = {}) =>
+        createCustomer(server, personInput(first, "Roundtrip", { organizationId: bank, email: `${first.toLowerCase()}@example.com`, ...extra })).then((c) => c.id as string);
+      const review = (documentId: string, status: string, verificationResponse?: string) =>
+        mutate(server, "reviewDocument", "ReviewDocumentInput", { documentId, status, verificationResponse });
+      const lifecycle = (name: string, inputType: string, input: Record<string, unknown>) => mutate(server, name, inputType, input);
+
+      // NEW, KYC pending, with everything createCustomer takes.
+      ids.fresh = await person("Fresh", {
+        nickname: "Freshie", phone: "+447712345678", categorization: "retail", tags: ["vip", "early"], externalReference: "RT-1", riskLevel: "LOW", manager: "mgr-7",
+        person: {
+          firstName: { name: "Fresh", native: "Фреш", language: "ru" }, middleName: { name: "Middle" }, lastName: { name: "Roundtrip", prefix: "van" },
+          gender: "FEMALE", dateOfBirth: "1990-04-01", placeOfBirth: "Leeds", nationality: "GB", email: "fresh.person@example.com",
+          telephoneNumbers: [{ phoneType: "MOBILE", number: "+447712345678", purpose: "main" }, { phoneType: "FIXED", number: "+442079460123" }],
+        },
+        addresses: [
+          { purpose: "home", address: { country: "GB", city: "London", street: "Baker Street", streetNumber: ["221B"], geoPosition: { latitude: 51.52, longitude: -0.15 } } },
+          { purpose: "work", isPrimary: true, address: { country: "DE", city: "Berlin", additionalData: [{ name: "floor", type: "NUMBER", value: "3" }] } },
+        ],
+        documents: [PASSPORT, UTILITY_BILL],
+        notificationPreferences: [{ notificationType: "MARKETING", channel: "EMAIL", isEnabled: false }, { notificationType: "SECURITY_ALERTS", channel: "SMS", isEnabled: true }],
+      });
+      // Preferences set later: their own updatedAt; an update: version 2, updatedBy.
+      await mutate(server, "setNotificationPreferences", "SetNotificationPreferencesInput", {
+        customerId: ids.fresh, preferences: [{ notificationType: "MARKETING", channel: "EMAIL", isEnabled: true }],
+      });
+      await mutate(server, "updateCustomer", "UpdateCustomerInput", { id: ids.fresh, nickname: "Fresher" });
+
+      // VERIFIED at level 2 by reviews: ACTIVE.
+      ids.verified = await person("Verified", { documents: [PASSPORT, UTILITY_BILL] });
+      for (const doc of await documentIds(server, ids.verified)) await review(doc, "VERIFIED", "checked by hand");
+      // REJECTED: still NEW, with the reason.
+      ids.rejected = await person("Rejected", { documents: [PASSPORT] });
+      await review((await documentIds(server, ids.rejected))[0], "REJECTED", "the photo is blurred");
+      // Under review.
+      ids.reviewing = await person("Reviewing", { documents: [PASSPORT, UTILITY_BILL] });
+      await review((await documentIds(server, ids.reviewing))[1], "UNDER_VERIFICATION");
+      // A company, verified at level 1 by its registration.
+      ids.company = (await createCustomer(server, {
+        type: "ORGANIZATION", organizationId: bank, email: "office@acme.example", company: { legalName: "Acme Widgets Ltd", shortName: "Acme", registrationNumber: "0123456", countryCode: "GB" },
+        person: { firstName: { name: "Contact" }, lastName: { name: "Person" } },
+        documents: [{ purpose: "KYB", documentType: "COMPANY_REGISTRATION", name: "registration.pdf" }],
+      })).id;
+      await review((await documentIds(server, ids.company))[0], "VERIFIED");
+
+      // Deactivated while NEW; deactivated while ACTIVE, with a wallet and a second membership
+      // (both switched off, to be switched on again); reactivated.
+      ids.deactivated = await person("Deactivated");
+      await lifecycle("deactivateCustomer", "DeactivateCustomerInput", { id: ids.deactivated, reason: "fraud suspected" });
+      ids.switchedOff = await person("Switched", { documents: [PASSPORT] });
+      await review((await documentIds(server, ids.switchedOff))[0], "VERIFIED");
+      await mutate(server, "onboardCustomer", "OnboardCustomerInput", { organizationId: partner, customerId: ids.switchedOff, managementMode: true, tags: ["broker"] }, "status");
+      const account = privateKeyToAccount(WALLET_KEY);
+      const challenge = (await mutate(server, "requestWalletChallenge", "WalletChallengeInput", { customerId: ids.switchedOff, address: account.address }, "challenge { id message }")).challenge;
+      await mutate(server, "verifyWalletChallenge", "VerifyWalletChallengeInput", { challengeId: challenge.id, signature: await account.signMessage({ message: challenge.message }) });
+      await lifecycle("deactivateCustomer", "DeactivateCustomerInput", { id: ids.switchedOff, reason: "customer request" });
+      ids.reactivated = await person("Reactivated");
+      await lifecycle("deactivateCustomer", "DeactivateCustomerInput", { id: ids.reactivated, reason: "temporary" });
+      await lifecycle("reactivateCustomer", "CustomerIdInput", { id: ids.reactivated });
+
+      // Archived; archived after a deactivation; archived and restored.
+      ids.archived = await person("Archived", { externalReference: "RT-ARCHIVED" });
+      await lifecycle("archiveCustomer", "CustomerIdInput", { id: ids.archived });
+      ids.archivedDeactivated = await person("Twice");
+      await lifecycle("deactivateCustomer", "DeactivateCustomerInput", { id: ids.archivedDeactivated, reason: "dormant" });
+      await lifecycle("archiveCustomer", "CustomerIdInput", { id: ids.archivedDeactivated });
+      ids.restored = await person("Restored");
+      await lifecycle("archiveCustomer", "CustomerIdInput", { id: ids.restored });
+      await lifecycle("restoreCustomer", "CustomerIdInput", { id: ids.restored });
+
+      // Registered by onboarding in the partner: its login account and data center.
+      ids.onboarded = (await mutate(server, "onboardCustomer", "OnboardCustomerInput", {
+        organizationId: partner, firstName: "Onboarded", lastName: "Roundtrip", registrationAccount: "onboarded@example.com", countryCode: "DE", dataCenter: "GERMANY_WEST_CENTRAL", tags: ["partner"],
+      }, "status customer { id }")).customer.id;
+      // More documents than createCustomer takes (addDocument allows up to 100).
+      ids.manyDocuments = await person("Many", { documents: Array.from({ length: 20 }, (_, i) => ({ purpose: "OTHER", documentType: "OTHER", name: `page-${i}.pdf` })) });
+      for (let i = 20; i < 23; i++) {
+        await mutate(server, "addDocument", "AddDocumentInput", { customerId: ids.manyDocuments, document: { purpose: "OTHER", documentType: "OTHER", name: `page-${i}.pdf` } });
+      }
+      await server.app.db.sqlite.backup(source);
+
+      // Secrets and a two-factor target: only in the second copy, since they cannot travel.
+      ids.secretive = await person("Secretive", {
+        person: {
+          firstName: { name: "Secretive" }, password: "a long secret phrase", pinCode: "4321",
+          secretQuestions: [{ question: "First pet?", answer: "Rex" }], telephoneNumbers: [{ phoneType: "MOBILE", number: "+447712000999" }],
+        },
+      });
+      await mutate(server, "setTwoFactorTarget", "SetTwoFactorTargetInput", { customerId: ids.secretive, targetType: "SMS", targetValue: "+447712000999" });
+      await server.app.db.sqlite.backup(withSecrets);
+    } finally {
+      await server.close();
+    }
+    // Plus sample customers, by the CLI.
+    await ok(source, ["seed", "--customers", "300", "--seed", "11", "--org", bank]);
+    await ok(source, ["export", "-o", at("source.jsonl")]);
+    await ok(source, ["export", "-o", at("source.csv")]);
+    total = Object.keys(ids).filter((k) => k !== "secretive").length + 300;
+  });
+  after(() => fs.rmSync(dir2, { recursive: true, force: true }));
+
+  const customerColumns = (db: string) =>
+    query(
+      db,
+      `select id, organization_id, status, version, verification_status, verification_level, verification_updated_at, updated_at, updated_by,
+         status_before_deactivation, status_before_archive, registration_account, data_center, search_text from customers order by id`,
+    );
+  const switches = (db: string) => ({
+    memberships: query(db, "select customer_id, organization_id, active, suspended, management_mode, tags, onboarded_at from memberships order by 1, 2"),
+    wallets: query(db, "select customer_id, address, chain, active, suspended, verified_at from wallets order by 1, 2"),
+  });
+
+  test("the source has every state", () => {
+    const byId = new Map(records(fs.readFileSync(at("source.jsonl"), "utf8")).map((r) => [r.id, r]));
+    const s = (key: string) => byId.get(ids[key])!;
+    assert.equal(s("fresh").version, 3);
+    assert.deepEqual([s("verified").status, s("verified").verification.status, s("verified").verification.level], ["ACTIVE", "VERIFIED", 2]);
+    assert.deepEqual([s("rejected").status, s("rejected").verification.status], ["NEW", "REJECTED"]);
+    assert.deepEqual([s("switchedOff").status, s("switchedOff").statusBeforeDeactivation, s("switchedOff").wallets[0].active], ["DEACTIVATED", "ACTIVE", false]);
+    assert.deepEqual(s("switchedOff").memberships.map((m: any) => [m.organization.id, m.active, m.managementMode]), [[bank, false, false], [partner, false, true]]);
+    assert.deepEqual([s("archivedDeactivated").status, s("archivedDeactivated").statusBeforeArchive], ["ARCHIVED", "DEACTIVATED"]);
+    assert.deepEqual([s("onboarded").registrationAccount, s("onboarded").dataCenter], ["onboarded@example.com", "GERMANY_WEST_CENTRAL"]);
+    assert.equal(s("manyDocuments").documents.nodes.length, 23);
+    assert.equal(byId.size, total);
+  });
+
+  for (const format of ["jsonl", "csv"] as const) {
+    test(`${format}: export, import into a new database, export again: byte for byte the same`, async () => {
+      const exported = at(`source.${format}`);
+      const target = at(`target-${format}.db`);
+      const run = await ok(target, ["import", "-i", exported, "--create-orgs", "--batch-size", "50"]);
+      assert.match(run.stderr, new RegExp(`imported ${total} of ${total} rows, 0 failed`));
+      const back = at(`back.${format}`);
+      await ok(target, ["export", "-o", back]);
+      assert.ok(fs.readFileSync(back).equals(fs.readFileSync(exported)), `${format} exports differ`);
+
+      // What the export does not show is kept too: where reactivation and restore go back to,
+      // the login account, which memberships and wallets a deactivation switched off.
+      assert.deepEqual(customerColumns(target), customerColumns(source));
+      assert.deepEqual(switches(target), switches(source));
+      assert.deepEqual(query(target, "select id, name, legal_name, country_code, data_center from organizations order by id"), query(source, "select id, name, legal_name, country_code, data_center from organizations order by id"));
+      // One CREATED event per customer, by the import.
+      assert.deepEqual(query(target, "select type, actor, via, count(*) as n from customer_events group by 1, 2, 3"), [{ type: "CREATED", actor: "import", via: "IMPORT", n: total }]);
+      // A new verification link only for customers still in their first KYC (NEW, PENDING or REJECTED).
+      const withSession = query<{ status: string; verification_status: string }>(
+        target,
+        "select distinct c.status, c.verification_status from verification_sessions s join customers c on c.id = s.customer_id order by 1, 2",
+      );
+      assert.deepEqual(withSession, [{ status: "NEW", verification_status: "PENDING" }, { status: "NEW", verification_status: "REJECTED" }]);
+      assert.equal(count(target, "verification_sessions"), query<{ n: number }>(target, "select count(*) as n from customers where verification_url is not null")[0].n);
+      assert.deepEqual(query(target, "select count(*) as n from customers where status = 'NEW' and verification_status in ('PENDING', 'REJECTED') and verification_url is null"), [{ n: 0 }]);
+    });
+  }
+
+  test("imported customers behave as the originals: reactivation and restore go back to where they were", async () => {
+    const copy = at("target-live.db");
+    await ok(at("target-jsonl.db"), ["backup", copy]);
+    const server = await startTestServer({ DATABASE_URL: copy });
+    try {
+      const state = `customer { status wallets { active } memberships { organization { id } active } }`;
+      const reactivated = (await mutate(server, "reactivateCustomer", "CustomerIdInput", { id: ids.switchedOff }, state)).customer;
+      assert.deepEqual(reactivated, {
+        status: "ACTIVE",
+        wallets: [{ active: true }],
+        memberships: [{ organization: { id: bank }, active: true }, { organization: { id: partner }, active: true }],
+      });
+      assert.equal((await mutate(server, "restoreCustomer", "CustomerIdInput", { id: ids.archivedDeactivated }, state)).customer.status, "DEACTIVATED");
+      // The login account onboarding gave is still taken.
+      const taken = (dataOf(await server.gql(`mutation { onboardCustomer(input: { organizationId: "${partner}", firstName: "Other", registrationAccount: "onboarded@example.com" }) { status } }`)) as any).onboardCustomer;
+      assert.equal(taken.status, "ALREADY_EXISTS");
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("secrets and two-factor targets are never exported, so they are the only thing that does not come back", async () => {
+    const exported = at("with-secrets.jsonl");
+    await ok(withSecrets, ["export", "-o", exported]);
+    const target = at("target-secrets.db");
+    await ok(target, ["import", "-i", exported, "--create-orgs"]);
+    const back = records((await ok(target, ["export"])).stdout);
+    const expected = records(fs.readFileSync(exported, "utf8")).map((r) => {
+      if (r.id !== ids.secretive) return r;
+      assert.deepEqual([r.person.hasPassword, r.person.hasPinCode, r.person.secretQuestions, r.person.twoFactor?.targetType], [true, true, [{ question: "First pet?" }], "SMS"]);
+      return { ...r, person: { ...r.person, hasPassword: false, hasPinCode: false, secretQuestions: [], twoFactor: null } };
+    });
+    assert.deepEqual(back, expected);
+  });
+
+  test("a hand-written row may give part of the state: the rest is a new customer's", async () => {
+    const target = at("target-partial.db");
+    const org = /created (org_\w+)/.exec((await ok(target, ["orgs", "create", "--name", "Partial"])).stdout)![1];
+    const input = at("partial.jsonl");
+    const person = (name: string, extra: Record<string, unknown> = {}) => JSON.stringify({ type: "PERSON", organizationId: org, person: { firstName: { name } }, ...extra });
+    fs.writeFileSync(
+      input,
+      [
+        person("Dee", { status: "DEACTIVATED", deactivatedAt: "2024-05-01T10:00:00Z", deactivationReason: "moved away", registrationAccount: "Dee@Example.com" }),
+        person("Dup", { registrationAccount: "dee@example.com" }),
+        person("Ver", { documents: [{ purpose: "KYC", documentType: "PASSPORT", name: "p.pdf", status: "VERIFIED", reviewedAt: "2024-01-01T00:00:00Z" }] }),
+        person("Plain"),
+      ].join("\n") + "\n",
+    );
+    const run = await cli(target, ["import", "-i", input, "--error-policy", "skip-failed"]);
+    assert.match(run.stderr, /^row 2: DUPLICATE registrationAccount: registrationAccount dee@example.com already belongs to cus_/m);
+    assert.deepEqual(
+      query(target, `select display_name as name, status, version, verification_status as kyc, status_before_deactivation as before, deactivated_at, registration_account as account,
+        verification_url is not null as link from customers order by id`),
+      [
+        // Times are stored with milliseconds; the owner's membership is switched off as a deactivation does.
+        { name: "Dee", status: "DEACTIVATED", version: 1, kyc: "PENDING", before: "NEW", deactivated_at: "2024-05-01T10:00:00.000Z", account: "dee@example.com", link: 0 },
+        // Verified by its documents: ACTIVE, as a NEW customer that becomes VERIFIED is.
+        { name: "Ver", status: "ACTIVE", version: 1, kyc: "VERIFIED", before: null, deactivated_at: null, account: null, link: 0 },
+        { name: "Plain", status: "NEW", version: 1, kyc: "PENDING", before: null, deactivated_at: null, account: null, link: 1 },
+      ],
+    );
+    assert.deepEqual(query(target, "select active, suspended from memberships order by customer_id"), [
+      { active: 0, suspended: 1 },
+      { active: 1, suspended: 0 },
+      { active: 1, suspended: 0 },
+    ]);
+  });
+
+  test("state fields are validated: enums, times, consistent lifecycle and verification", async () => {
+    const target = at("target-invalid.db");
+    const base = records(fs.readFileSync(at("source.jsonl"), "utf8")).find((r) => r.id === ids.verified)!;
+    const variants: [Record<string, unknown>, RegExp][] = [
+      [{ status: "SLEEPING" }, /^row 1: INVALID status: /m],
+      [{ version: 0 }, /^row 2: INVALID version: /m],
+      [{ updatedAt: "yesterday" }, /^row 3: INVALID updatedAt: updatedAt is not an ISO 8601 UTC timestamp/m],
+      [{ status: "ARCHIVED" }, /^row 4: INVALID archivedAt: archivedAt is required for an ARCHIVED customer/m],
+      [{ deactivatedAt: "2024-01-01T00:00:00.000Z", deactivationReason: "x" }, /^row 5: INVALID deactivatedAt: deactivatedAt must be empty for a customer that is ACTIVE/m],
+      [{ verification: { status: "VERIFIED", level: 0 } }, /^row 6: INVALID verification\.level: verification\.level must be 1 or 2 for a VERIFIED customer/m],
+      [{ verification: { status: "DONE", level: 1 } }, /^row 7: INVALID verification\.status: /m],
+      [{ memberships: [{ organization: { id: "org_01h00000000000000000000000" }, managementMode: false, active: true, tags: [], onboardedAt: "2024-01-01T00:00:00.000Z" }] }, /^row 8: NOT_FOUND memberships\.0\.organization\.id: /m],
+      [{ wallets: [{ address: "0x123", chain: "ethereum", active: true }] }, /^row 9: INVALID wallets\.0\.address: /m],
+      [{ dataCenter: "MOON_BASE" }, /^row 10: INVALID dataCenter: /m],
+    ];
+    const input = at("invalid.jsonl");
+    fs.writeFileSync(input, variants.map(([change], i) => JSON.stringify({ ...base, id: undefined, externalReference: `BAD-${i}`, addresses: [], documents: { nodes: [] }, ...change })).join("\n") + "\n");
+    const run = await cli(target, ["import", "-i", input, "--create-orgs"]);
+    assert.equal(run.code, 1);
+    for (const [, expected] of variants) assert.match(run.stderr, expected);
+    assert.match(run.stderr, /nothing imported: 10 of 10 rows failed/);
   });
 });

@@ -1,5 +1,6 @@
-// Reads every customer in the API's shape, page by page: keyset pages of ids from the table, each
-// resolved by executing the export selection against the schema in-process, as a root caller.
+// Reads every customer in the API's shape, page by page: keyset pages of ids (and the record's few
+// extra columns) from the table, each resolved by executing the export selection against the
+// schema in-process, as a root caller.
 // Executing the schema (rather than mapping rows here) makes the record exactly what a client
 // reads back — same field names, same scalar serialisation — and keeps secrets out by
 // construction: what the schema does not expose cannot be exported.
@@ -13,7 +14,7 @@ import { createLoaders } from "../loaders";
 import type { Context } from "../resolvers/context";
 import { buildCustomerSchema } from "../schema";
 import type { Services } from "../services";
-import { exportQuery, NODES_PER_FIELD, withOrganization } from "./customer-format";
+import { exportQuery, NODES_PER_FIELD, toRecord } from "./customer-format";
 
 const ROOT: Principal = { id: "cli", kind: "admin", organizationId: null, root: true, scopes: SCOPES, tags: [] };
 
@@ -44,7 +45,13 @@ export async function* customerPages(source: ExportSource, pageSize = 500): Asyn
     let after = "";
     for (;;) {
       const rows = await db.read
-        .select({ id: customers.id, organizationId: customers.organizationId })
+        .select({
+          id: customers.id,
+          organizationId: customers.organizationId,
+          registrationAccount: customers.registrationAccount,
+          statusBeforeDeactivation: customers.statusBeforeDeactivation,
+          statusBeforeArchive: customers.statusBeforeArchive,
+        })
         .from(customers)
         .where(and(gt(customers.id, after), isNull(customers.erasedAt)))
         .orderBy(asc(customers.id))
@@ -67,7 +74,7 @@ export async function* customerPages(source: ExportSource, pageSize = 500): Asyn
       if (result.errors?.length) throw new Error(`export query failed: ${result.errors.map((e) => e.message).join("; ")}`);
       const data = result.data as Record<string, (Record<string, unknown> | null)[]>;
       const nodes = Array.from({ length: fields }, (_, i) => data[`page${i}`]).flat();
-      yield rows.flatMap((row, i) => (nodes[i] ? [withOrganization(nodes[i], row.organizationId)] : []));
+      yield rows.flatMap((row, i) => (nodes[i] ? [toRecord(nodes[i], row)] : []));
       after = rows[rows.length - 1].id;
     }
   } finally {

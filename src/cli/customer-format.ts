@@ -1,8 +1,11 @@
 // The customer record of `export` and `import`: a Customer as the API returns it (the selection
-// below, run against the schema), plus `organizationId`, the create input's name for the
-// organization the customer belongs to. CSV flattens it to one column per leaf, with dotted paths;
+// below, run against the schema), plus the few columns the API keeps to itself but a copy of the
+// customer needs (RECORD_EXTRAS: the organization it belongs to, its login account, the statuses
+// reactivation and restore go back to). CSV flattens it to one column per leaf, with dotted paths;
 // list-valued fields are JSON cells. Importing projects a record onto CreateCustomerInput by the
-// input types' own fields: inputs mirror the output types, so a record read back is a valid input.
+// input types' own fields (inputs mirror the output types, so a record read back is a valid
+// input), and takes the rest of the customer's state (status, version, audit, lifecycle, KYC,
+// review decisions, memberships, wallets) from the record's read-only fields.
 import {
   getNamedType,
   getNullableType,
@@ -48,7 +51,7 @@ export const CUSTOMER_SELECTION = /* GraphQL */ `
   documents(first: 100) {
     nodes { id purpose documentType name location status verificationResponse metadata { name type value } expiresAt createdAt reviewedAt }
   }
-  notificationPreferences { notificationType channel isEnabled }
+  notificationPreferences { notificationType channel isEnabled updatedAt }
   verification { status level updatedAt }
   memberships { organization { id name legalName countryCode dataCenter } managementMode active tags onboardedAt }
   wallets { address chain verifiedAt active }
@@ -63,10 +66,29 @@ export function exportQuery(fields: number): string {
   return `query Export(${variables}) { ${selections.join(" ")} }\nfragment CustomerRecord on Customer { ${CUSTOMER_SELECTION} }`;
 }
 
-/** Where the owning organization goes in a record: right after `id`. */
-export function withOrganization(node: Record<string, unknown>, organizationId: string): Record<string, unknown> {
-  const { id, ...rest } = node;
-  return { id, organizationId, ...rest };
+/**
+ * Columns of the customer that the API does not return but that a copy of the customer needs,
+ * each placed right after a field of the selection: `organizationId` (the create input's name for
+ * the organization it belongs to), `registrationAccount` (the login account onboarding gave it,
+ * unique) and the statuses a reactivation and a restore go back to. None of them is a secret.
+ */
+export const RECORD_EXTRAS = [
+  { after: "id", name: "organizationId", type: "ID" },
+  { after: "dataCenter", name: "registrationAccount", type: "String" },
+  { after: "deactivationReason", name: "statusBeforeDeactivation", type: "CustomerStatus" },
+  { after: "deactivationReason", name: "statusBeforeArchive", type: "CustomerStatus" },
+] as const;
+
+export type RecordExtras = Record<(typeof RECORD_EXTRAS)[number]["name"], string | null>;
+
+/** A record: the node the selection returned, with the extras in their places. */
+export function toRecord(node: Record<string, unknown>, extras: RecordExtras): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (const key of Object.keys(node)) {
+    record[key] = node[key];
+    for (const extra of RECORD_EXTRAS) if (extra.after === key) record[extra.name] = extras[extra.name];
+  }
+  return record;
 }
 
 // ---- CSV columns ----------------------------------------------------------------------------
@@ -99,7 +121,10 @@ export function csvColumns(schema: GraphQLSchema): Column[] {
         columns.push({ name: path.join("."), path, json: true, type: named.name });
       } else if (isObjectType(named) && node.selectionSet) walk(named, node.selectionSet, path);
       else columns.push({ name: path.join("."), path, json: false, type: named.name });
-      if (prefix.length === 0 && name === "id") columns.push({ name: "organizationId", path: ["organizationId"], json: false, type: "ID" });
+      if (prefix.length > 0) continue;
+      for (const extra of RECORD_EXTRAS) {
+        if (extra.after === name) columns.push({ name: extra.name, path: [extra.name], json: false, type: extra.type });
+      }
     }
   };
   walk(customer, selection, []);
@@ -211,12 +236,46 @@ function project(value: unknown, shape: Shape): unknown {
 export interface ImportParts {
   input: Record<string, unknown>;
   identity: Record<string, unknown>;
-  organization?: Record<string, unknown>;
+  /** The customer's state as the record has it; empty for a row of create-input fields only. */
+  state: Record<string, unknown>;
+  /** The organizations the record describes (in its memberships), by id. */
+  organizations?: Record<string, unknown>[];
 }
+
+/** Read-only fields of a record that are the customer's state, kept as given when present. */
+const STATE_FIELDS = [
+  "status",
+  "version",
+  "updatedAt",
+  "updatedBy",
+  "updatedVia",
+  "archivedAt",
+  "archivedBy",
+  "archivedVia",
+  "deactivatedAt",
+  "deactivationReason",
+  "statusBeforeDeactivation",
+  "statusBeforeArchive",
+  "registrationAccount",
+  "dataCenter",
+  "verification",
+  "wallets",
+] as const;
+
+const listOf = (value: unknown): unknown[] | undefined => {
+  const list = isPlainObject(value) && Array.isArray(value.nodes) ? value.nodes : value;
+  return Array.isArray(list) ? list : undefined;
+};
+
+/** From each item of a list, the given fields (null when the item is not an object). */
+const pickEach = (list: unknown[] | undefined, fields: string[]) =>
+  list?.map((item) => (isPlainObject(item) ? Object.fromEntries(fields.map((f) => [f, item[f]])) : null));
 
 /**
  * Splits a record into the create input (projected onto `shape`, CreateCustomerInput's), the
- * identity kept from the source, and the organization it belongs to as the record describes it.
+ * identity kept from the source, the state it is in, and the organizations it describes. With
+ * `organizationId` (--org), the customer moves there: the membership in the organization it
+ * belonged to becomes its membership in the new one.
  */
 export function toImportParts(record: Record<string, unknown>, shape: Shape, organizationId?: string): ImportParts {
   const input = project(record, shape) as Record<string, unknown>;
@@ -228,19 +287,40 @@ export function toImportParts(record: Record<string, unknown>, shape: Shape, org
     if (answered.length > 0) person.secretQuestions = answered;
     else delete person.secretQuestions;
   }
+  const sourceOrganizationId = input.organizationId;
   if (organizationId) input.organizationId = organizationId;
 
-  const documents = isPlainObject(record.documents) ? record.documents.nodes : record.documents;
+  const documents = listOf(record.documents);
   const identity: Record<string, unknown> = {
     id: record.id,
     createdAt: record.createdAt,
     createdBy: record.createdBy,
     createdVia: record.createdVia,
     addressIds: Array.isArray(record.addresses) ? record.addresses.map((a) => (isPlainObject(a) ? a.id : undefined)) : undefined,
-    documents: Array.isArray(documents) ? documents.map((d) => (isPlainObject(d) ? { id: d.id, createdAt: d.createdAt } : undefined)) : undefined,
+    documents: documents?.map((d) => (isPlainObject(d) ? { id: d.id, createdAt: d.createdAt } : undefined)),
   };
-  const owner = Array.isArray(record.memberships)
-    ? record.memberships.map((m) => (isPlainObject(m) ? m.organization : undefined)).find((o) => isPlainObject(o) && o.id === input.organizationId)
-    : undefined;
-  return { input, identity, organization: isPlainObject(owner) ? owner : undefined };
+
+  const state: Record<string, unknown> = {};
+  for (const field of STATE_FIELDS) if (record[field] != null) state[field] = record[field];
+  const reviews = pickEach(documents, ["status", "verificationResponse", "reviewedAt"]);
+  if (reviews?.some((r) => r && (r.status != null || r.verificationResponse != null || r.reviewedAt != null))) state.documents = reviews;
+  const preferences = pickEach(listOf(record.notificationPreferences), ["notificationType", "channel", "updatedAt"]);
+  if (preferences?.some((p) => p?.updatedAt != null)) state.notificationPreferences = preferences;
+
+  const organizations: Record<string, unknown>[] = [];
+  const memberships = listOf(record.memberships);
+  if (memberships) {
+    const idOf = (m: unknown) => (isPlainObject(m) && isPlainObject(m.organization) ? m.organization.id : undefined);
+    // Moved by --org: its membership where it was becomes its membership where it goes (unless it
+    // was onboarded there too).
+    const move = Boolean(organizationId && sourceOrganizationId !== organizationId && !memberships.some((m) => idOf(m) === organizationId));
+    state.memberships = memberships.flatMap((m) => {
+      if (!isPlainObject(m)) return [m];
+      const id = idOf(m);
+      if (organizationId && id === sourceOrganizationId && id !== organizationId && !move) return [];
+      if (isPlainObject(m.organization)) organizations.push(m.organization);
+      return [{ ...m, organization: { id: move && id === sourceOrganizationId ? organizationId : id } }];
+    });
+  }
+  return { input, identity, state, organizations: organizations.length > 0 ? organizations : undefined };
 }

@@ -45,22 +45,33 @@ Options:
   -h, --help                                this help
 
 Export format: one customer per line as the GraphQL Customer type returns it (every field but
-events and the verification link; secrets are never readable), plus "organizationId" (the
-organization it belongs to). jsonl: one JSON object per line. csv: a header, then one row per
-customer; objects are flattened to dotted columns (person.firstName.name, company.legalName,
-verification.status, ...), lists are JSON cells (tags, person.telephoneNumbers, addresses,
-documents, notificationPreferences, memberships, wallets), empty cells are null. The format is
-taken from --format, else from the file extension (.csv), else jsonl.
+events and the verification link; secrets are never readable), plus the columns the API keeps to
+itself that a copy of the customer needs: "organizationId" (the organization it belongs to),
+"registrationAccount" (its onboarding login) and "statusBeforeDeactivation"/"statusBeforeArchive"
+(where reactivation and restore go back to). jsonl: one JSON object per line. csv: a header, then
+one row per customer; objects are flattened to dotted columns (person.firstName.name,
+company.legalName, verification.status, ...), lists are JSON cells (tags, person.telephoneNumbers,
+addresses, documents, notificationPreferences, memberships, wallets), empty cells are null. The
+format is taken from --format, else from the file extension (.csv), else jsonl.
 
 Import: each row is projected onto CreateCustomerInput (the fields createCustomer takes) and
-validated and written exactly as createCustomer does, recording a CREATED event (actor "import",
-channel IMPORT). Kept from the row: the customer id, createdAt/By/Via, address and document ids
-and document createdAt; an id that already exists fails the row with DUPLICATE. The customer
-starts as a created one does (status NEW, version 1, KYC started, documents PENDING); review
-decisions, lifecycle state, wallets, other memberships and secrets are not carried over.
+validated and written exactly as createCustomer does, recording one CREATED event (actor "import",
+channel IMPORT). The customer's state is kept as the row gives it: ids, createdAt/By/Via,
+address and document ids, status, version, updatedAt/By/Via, archived and deactivated fields,
+verification (status, level, updatedAt), document review (status, verificationResponse,
+reviewedAt), preference times, data center, memberships and wallets; each is validated (enums,
+ISO 8601 UTC times, consistent lifecycle fields, verification level 1-2 exactly when VERIFIED).
+A row without them (a hand-written one with createCustomer's fields) starts as a created customer
+does: status NEW, version 1, KYC started, documents PENDING. Only a customer that is NEW with
+verification PENDING or REJECTED gets a verification session (a new link; links are never
+exported). Not carried: secrets (passwords, PIN codes, secret questions, which need their
+write-only answers) and two-factor targets (only their masked form is readable); an id or
+registrationAccount that already exists fails the row with DUPLICATE.
   --org <org_id>       put every row in this organization instead of the row's organizationId
-  --create-orgs        create a row's organization (same id, name, legal name, country and data
-                       center, from its memberships) when it does not exist; for a new database
+                       (its membership there becomes its membership in this one)
+  --create-orgs        create the organizations rows belong to or are members of (same id, name,
+                       legal name, country and data center, from the memberships) when they do
+                       not exist; for a new database
   --error-policy       reject-all (default): any failed row and nothing is written (one
                        transaction); skip-failed: valid rows are written, failed ones reported
 Errors go to stderr as "row N: CODE field.path: message" (row N: line N for jsonl, the Nth record

@@ -1,12 +1,15 @@
 // Bulk creation of customers (`cli import`, `cli seed`). Every row goes through what createCustomer
 // does: the same zod schema (so a row the API would refuse is refused with the same code and field
 // path), the same owner resolution and registration policy, the same external-reference rule, the
-// same rows (newCustomerRows), the same verification start and the same CREATED event. What
-// differs is only how they reach SQLite: many rows per transaction, every check made before the
-// row's first insert (so that a failed row has written nothing, without a savepoint per row, which
-// would make SQLite copy every page the row touches), checks answered from per-transaction caches
-// and prepared statements, and rows inserted by statements prepared once (drizzle builds every
-// query anew, which costs more than SQLite spends running it).
+// same rows (newCustomerRows), the same verification start and the same CREATED event. A row may
+// also carry the state its customer is in elsewhere (an export: status, version, audit, lifecycle,
+// KYC, review decisions, memberships, wallets); what it gives is validated and stored as given
+// instead of a new customer's (ImportedState). What differs is only how rows reach SQLite: many
+// rows per transaction, every check made before the row's first insert (so that a failed row has
+// written nothing, without a savepoint per row, which would make SQLite copy every page the row
+// touches), checks answered from per-transaction caches and prepared statements, and rows
+// inserted by statements prepared once (drizzle builds every query anew, which costs more than
+// SQLite spends running it).
 // Events are not published on the in-process bus (nobody listens to it in a CLI process); they
 // are in the log, where subscribers resuming with `after`, incremental exports and the webhook
 // worker read them.
@@ -28,12 +31,13 @@ import {
   secretQuestions,
   telephoneNumbers,
   verificationSessions,
+  wallets,
   type RegistrationPolicyRow,
 } from "../db/schema";
 import { eventRow } from "../events/event-log";
 import { now } from "../lib/clock";
-import { idKind } from "../lib/ids";
-import type { Channel } from "../types/enums";
+import { ID_PREFIXES } from "../lib/ids";
+import { DATA_CENTER_IDS, type Channel } from "../types/enums";
 import type { Actor } from "./actor";
 import {
   createdFields,
@@ -41,12 +45,20 @@ import {
   referenceTaken,
   type CustomerService,
   type HashedSecrets,
+  type NewCustomerRows,
   type PreservedIdentity,
 } from "./customer.service";
 import { UserErrors, type UserErrorData } from "./errors";
 import type { OrganizationService } from "./organization.service";
 import { missingByPolicy } from "./registration-policy";
-import { createCustomerSchema, parseInput, type CreateCustomerData } from "./validation";
+import {
+  createCustomerSchema,
+  documentSchema,
+  email,
+  organizationSchema,
+  parseInput,
+  type CreateCustomerData,
+} from "./validation";
 import { deriveVerification } from "./verification/rules";
 import type { VerificationService } from "./verification.service";
 
@@ -56,8 +68,10 @@ export interface ImportRow {
   row: number;
   input: unknown;
   identity?: unknown;
-  /** The organization the row belongs to, as the source describes it (`createOrganizations`). */
-  organization?: unknown;
+  /** The state the customer is in (ImportedState); absent or empty: a new customer's. */
+  state?: unknown;
+  /** Organizations the row describes (its own, those it is a member of): `createOrganizations`. */
+  organizations?: unknown[];
   /** A problem found before validation (unreadable line, bad JSON cell): the row fails with it. */
   errors?: UserErrorData[];
 }
@@ -75,8 +89,9 @@ export interface ImportOptions {
   /** Rows per transaction (skip-failed) or per chunk of the one transaction (reject-all). */
   batchSize?: number;
   /**
-   * Create a row's organization, with the row's organization id and description, when it does
-   * not exist yet (an import into a new instance); otherwise such rows fail with NOT_FOUND.
+   * Create the organizations a row belongs to (its own and those of its memberships), with the
+   * ids and descriptions the row gives, when they do not exist yet (an import into a new
+   * instance); otherwise such rows fail with NOT_FOUND.
    */
   createOrganizations?: boolean;
   onError?: (error: RowError) => void;
@@ -93,9 +108,47 @@ export interface ImportResult {
 }
 
 const CHANNELS = ["API", "DASHBOARD", "IMPORT", "SYSTEM"] as const satisfies readonly Channel[];
-const timestamp = z.iso.datetime({ offset: false, error: "is not an ISO 8601 UTC timestamp" });
-const idOf = (kind: "customer" | "address" | "document") =>
-  z.string().refine((v) => idKind(v) === kind, { error: `is not a ${kind} id` });
+const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z$/;
+
+/**
+ * An ISO 8601 UTC time (a real one: no February 30th) as the database keeps them all: with
+ * milliseconds, so that they sort; null when `value` is not one.
+ */
+function toTimestamp(value: string): string | null {
+  if (value.length === 24 && CANONICAL_UTC.test(value)) {
+    // The stored form already (what exports hold): checking its fields is cheaper than a Date.
+    const n = (at: number, length: number) => {
+      let number = 0;
+      for (let i = at; i < at + length; i++) number = number * 10 + value.charCodeAt(i) - 48;
+      return number;
+    };
+    const year = n(0, 4);
+    const month = n(5, 2);
+    const days = month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+    const day = n(8, 2);
+    const valid = month >= 1 && month <= 12 && day >= 1 && day <= days && n(11, 2) < 24 && n(14, 2) < 60 && n(17, 2) < 60;
+    return valid ? value : null;
+  }
+  const time = ISO_UTC.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(time)) return null;
+  const normal = new Date(time).toISOString();
+  // The date and time as written, not rolled over into the next day or month.
+  const upTo = value.length >= 20 ? 19 : 16;
+  return normal.slice(0, upTo) === value.slice(0, upTo) ? normal : null;
+}
+
+const timestamp = z.string().transform((value, ctx) => {
+  const normal = toTimestamp(value);
+  if (normal !== null) return normal;
+  ctx.addIssue({ code: "custom", message: "is not an ISO 8601 UTC timestamp" });
+  return z.NEVER;
+});
+const idOf = (kind: "customer" | "address" | "document" | "organization") => {
+  const pattern = new RegExp(`^${ID_PREFIXES[kind]}_[0-9a-hjkmnp-tv-z]{26}$`);
+  return z.string().refine((v) => pattern.test(v), { error: `is not a ${kind} id` });
+};
+const actorName = z.string().trim().min(1, { error: "must not be empty" }).max(200, { error: "must be at most 200 characters" });
 
 /** The source identity a row may carry; validated here, since createCustomer never takes it. */
 const identitySchema = z
@@ -109,10 +162,226 @@ const identitySchema = z
   })
   .nullish();
 
-/** What a row may say about its organization: its id, and CreateOrganizationInput's fields. */
+const CUSTOMER_STATUSES = ["NEW", "ACTIVE", "DEACTIVATED", "ARCHIVED"] as const;
+const VERIFICATION_STATUSES = ["UNVERIFIED", "PENDING", "VERIFIED", "REJECTED"] as const;
+const DOCUMENT_STATUSES = ["PENDING", "UNDER_VERIFICATION", "VERIFIED", "REJECTED", "EXPIRED"] as const;
+const DATA_CENTERS = Object.keys(DATA_CENTER_IDS) as [keyof typeof DATA_CENTER_IDS, ...(keyof typeof DATA_CENTER_IDS)[]];
+/** What createCustomer takes is 20; a customer may have 100 (addDocument's limit), and keeps them. */
+const MAX_DOCUMENTS = 100;
+const CREATE_DOCUMENTS = 20;
+
+type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
+
+/**
+ * The state a row may carry: the read-only fields of an exported customer. Each field given is
+ * stored as given; each field left out is what a new customer gets (status NEW, version 1, the
+ * import as its last change, KYC started, documents PENDING, a membership in its organization).
+ */
+export interface ImportedState {
+  status?: CustomerStatus;
+  version?: number;
+  updatedAt?: string;
+  updatedBy?: string;
+  updatedVia?: Channel;
+  archivedAt?: string;
+  archivedBy?: string;
+  archivedVia?: Channel;
+  deactivatedAt?: string;
+  deactivationReason?: string;
+  statusBeforeDeactivation?: "NEW" | "ACTIVE";
+  statusBeforeArchive?: "NEW" | "ACTIVE" | "DEACTIVATED";
+  registrationAccount?: string;
+  dataCenter?: string;
+  verification?: { status: (typeof VERIFICATION_STATUSES)[number]; level: number; updatedAt: string | null };
+  /** Review state of the documents, by position. */
+  documents?: ({ status?: (typeof DOCUMENT_STATUSES)[number]; verificationResponse: string | null; reviewedAt: string | null } | null)[];
+  /** When each preference was last set, by notification type and channel. */
+  notificationPreferences?: { key: string; updatedAt: string }[];
+  memberships?: { organization: { id: string }; managementMode: boolean; active: boolean; tags: string[]; onboardedAt: string }[];
+  wallets?: { address: string; chain: string; verifiedAt: string | null; active: boolean }[];
+}
+
+const ORGANIZATION_ID = new RegExp(`^${ID_PREFIXES.organization}_[0-9a-hjkmnp-tv-z]{26}$`);
+const ETHEREUM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const CHAIN = /^[a-z0-9][a-z0-9-]{0,49}$/;
+
+/**
+ * Reads and validates the state a row carries (ImportedState), collecting every problem as an
+ * INVALID error at its field path. Written out rather than a zod schema: every exported row
+ * carries a state, and this is several times faster than zod on the import's hot path.
+ */
+function readState(given: Record<string, unknown>): { state: ImportedState; errors: UserErrorData[] } {
+  const errors: UserErrorData[] = [];
+  const fail = (path: (string | number)[], message: string) => {
+    const field = path.map(String);
+    errors.push({ code: "INVALID", field, message: `${field.join(".")} ${message}` });
+  };
+  const isAbsent = (v: unknown): v is null | undefined => v === null || v === undefined;
+  const oneOf = <T extends string>(v: unknown, path: (string | number)[], allowed: readonly T[]): T | undefined => {
+    if (isAbsent(v)) return undefined;
+    if (typeof v === "string" && (allowed as readonly string[]).includes(v)) return v as T;
+    fail(path, `must be one of ${allowed.join(", ")}`);
+  };
+  const time = (v: unknown, path: (string | number)[]): string | undefined => {
+    if (isAbsent(v)) return undefined;
+    const normal = typeof v === "string" ? toTimestamp(v) : null;
+    if (normal !== null) return normal;
+    fail(path, "is not an ISO 8601 UTC timestamp");
+  };
+  const words = (v: unknown, path: (string | number)[], max: number): string | undefined => {
+    if (isAbsent(v)) return undefined;
+    const text = typeof v === "string" ? v.trim() : null;
+    if (text === null) fail(path, "must be a string");
+    else if (text === "") fail(path, "must not be empty");
+    else if (text.length > max) fail(path, `must be at most ${max} characters`);
+    else return text;
+  };
+  const bool = (v: unknown, path: (string | number)[]): boolean => {
+    if (typeof v !== "boolean") fail(path, "must be true or false");
+    return v === true;
+  };
+  const list = (v: unknown, path: (string | number)[], max: number): unknown[] | undefined => {
+    if (isAbsent(v)) return undefined;
+    if (!Array.isArray(v)) return void fail(path, "must be a list");
+    if (v.length > max) fail(path, `must have at most ${max} items`);
+    return v;
+  };
+  const object = (v: unknown, path: (string | number)[]): Record<string, unknown> | undefined => {
+    if (isObject(v)) return v;
+    fail(path, "must be an object");
+  };
+
+  const state: ImportedState = {};
+  state.status = oneOf(given.status, ["status"], CUSTOMER_STATUSES);
+  if (!isAbsent(given.version)) {
+    if (Number.isInteger(given.version) && (given.version as number) >= 1) state.version = given.version as number;
+    else fail(["version"], "must be a whole number of at least 1");
+  }
+  state.updatedAt = time(given.updatedAt, ["updatedAt"]);
+  state.updatedBy = words(given.updatedBy, ["updatedBy"], 200);
+  state.updatedVia = oneOf(given.updatedVia, ["updatedVia"], CHANNELS);
+  state.archivedAt = time(given.archivedAt, ["archivedAt"]);
+  state.archivedBy = words(given.archivedBy, ["archivedBy"], 200);
+  state.archivedVia = oneOf(given.archivedVia, ["archivedVia"], CHANNELS);
+  state.deactivatedAt = time(given.deactivatedAt, ["deactivatedAt"]);
+  state.deactivationReason = words(given.deactivationReason, ["deactivationReason"], 500);
+  state.statusBeforeDeactivation = oneOf(given.statusBeforeDeactivation, ["statusBeforeDeactivation"], ["NEW", "ACTIVE"] as const);
+  state.statusBeforeArchive = oneOf(given.statusBeforeArchive, ["statusBeforeArchive"], ["NEW", "ACTIVE", "DEACTIVATED"] as const);
+  if (!isAbsent(given.registrationAccount)) {
+    const account = email.safeParse(given.registrationAccount);
+    if (account.success) state.registrationAccount = account.data;
+    else fail(["registrationAccount"], "is not a valid email address");
+  }
+  state.dataCenter = oneOf(given.dataCenter, ["dataCenter"], DATA_CENTERS);
+
+  if (!isAbsent(given.verification)) {
+    const v = object(given.verification, ["verification"]);
+    if (v) {
+      const status = oneOf(v.status, ["verification", "status"], VERIFICATION_STATUSES);
+      if (!status) fail(["verification", "status"], "is required");
+      const level = v.level;
+      if (level !== 0 && level !== 1 && level !== 2) fail(["verification", "level"], "must be 0, 1 or 2");
+      else if (status && (status === "VERIFIED") !== level >= 1) {
+        fail(["verification", "level"], status === "VERIFIED" ? "must be 1 or 2 for a VERIFIED customer" : `must be 0 when verification is ${status}`);
+      }
+      if (status && typeof level === "number") state.verification = { status, level, updatedAt: time(v.updatedAt, ["verification", "updatedAt"]) ?? null };
+    }
+  }
+
+  state.documents = list(given.documents, ["documents"], MAX_DOCUMENTS)?.map((d, i) => {
+    if (isAbsent(d)) return null;
+    const review = object(d, ["documents", i]);
+    if (!review) return null;
+    const response = words(review.verificationResponse, ["documents", i, "verificationResponse"], 1000);
+    return {
+      status: oneOf(review.status, ["documents", i, "status"], DOCUMENT_STATUSES),
+      verificationResponse: response ?? null,
+      reviewedAt: time(review.reviewedAt, ["documents", i, "reviewedAt"]) ?? null,
+    };
+  });
+  state.notificationPreferences = list(given.notificationPreferences, ["notificationPreferences"], 50)?.flatMap((p, i) => {
+    const preference = isAbsent(p) ? undefined : object(p, ["notificationPreferences", i]);
+    const updatedAt = preference && time(preference.updatedAt, ["notificationPreferences", i, "updatedAt"]);
+    return preference && updatedAt ? [{ key: `${String(preference.notificationType)}/${String(preference.channel)}`, updatedAt }] : [];
+  });
+
+  const organizationIds = new Set<string>();
+  state.memberships = list(given.memberships, ["memberships"], 100)?.flatMap((m, i) => {
+    const at = ["memberships", i];
+    const membership = object(m, at);
+    if (!membership) return [];
+    const organization = isObject(membership.organization) ? membership.organization : {};
+    const id = organization.id;
+    if (typeof id !== "string" || !ORGANIZATION_ID.test(id)) fail([...at, "organization", "id"], "is not an organization id");
+    else if (organizationIds.has(id)) fail([...at, "organization", "id"], `names ${id} twice`);
+    else organizationIds.add(id);
+    const tags: string[] = [];
+    list(membership.tags, [...at, "tags"], 50)?.forEach((t, j) => {
+      const tag = words(t, [...at, "tags", j], 50);
+      if (tag !== undefined) tags.push(tag);
+      else if (isAbsent(t)) fail([...at, "tags", j], "must be a string");
+    });
+    const onboardedAt = time(membership.onboardedAt, [...at, "onboardedAt"]);
+    if (!onboardedAt && isAbsent(membership.onboardedAt)) fail([...at, "onboardedAt"], "is required");
+    return [
+      {
+        organization: { id: id as string },
+        managementMode: bool(membership.managementMode, [...at, "managementMode"]),
+        active: bool(membership.active, [...at, "active"]),
+        tags: [...new Set(tags)],
+        onboardedAt: onboardedAt ?? "",
+      },
+    ];
+  });
+
+  const walletKeys = new Set<string>();
+  state.wallets = list(given.wallets, ["wallets"], 100)?.flatMap((w, i) => {
+    const at = ["wallets", i];
+    const wallet = object(w, at);
+    if (!wallet) return [];
+    const address = typeof wallet.address === "string" ? wallet.address.trim() : "";
+    const chain = typeof wallet.chain === "string" ? wallet.chain.trim() : "";
+    if (!ETHEREUM_ADDRESS.test(address)) fail([...at, "address"], "is not an Ethereum address (0x and 40 hex digits)");
+    if (!CHAIN.test(chain)) fail([...at, "chain"], "must be a chain name of lower-case letters, digits and hyphens");
+    const key = `${chain}/${address.toLowerCase()}`;
+    if (walletKeys.has(key)) fail([...at, "address"], `names ${address} on ${chain} twice`);
+    walletKeys.add(key);
+    return [{ address, chain, verifiedAt: time(wallet.verifiedAt, [...at, "verifiedAt"]) ?? null, active: bool(wallet.active, [...at, "active"]) }];
+  });
+
+  // The lifecycle fields an API-made customer in this status has (lifecycle.service.ts).
+  const status = state.status ?? "NEW";
+  const archived = status === "ARCHIVED";
+  for (const field of ["archivedAt", "archivedBy", "archivedVia"] as const) {
+    if (archived && isAbsent(given[field])) fail([field], "is required for an ARCHIVED customer");
+    if (!archived && !isAbsent(given[field])) fail([field], `must be empty for a customer that is ${status} (only ARCHIVED ones have it)`);
+  }
+  const deactivated = !isAbsent(given.deactivatedAt) || !isAbsent(given.deactivationReason);
+  if (status === "DEACTIVATED" || (archived && deactivated)) {
+    const why = status === "DEACTIVATED" ? "for a DEACTIVATED customer" : "with the other (an archived customer deactivated before)";
+    if (isAbsent(given.deactivatedAt)) fail(["deactivatedAt"], `is required ${why}`);
+    if (isAbsent(given.deactivationReason)) fail(["deactivationReason"], `is required ${why}`);
+  } else if (deactivated) {
+    for (const field of ["deactivatedAt", "deactivationReason"] as const) {
+      if (!isAbsent(given[field])) fail([field], `must be empty for a customer that is ${status} (only DEACTIVATED or ARCHIVED ones have it)`);
+    }
+  }
+  if (state.statusBeforeDeactivation && !deactivated) fail(["statusBeforeDeactivation"], "must be empty for a customer that is not deactivated");
+  if (state.statusBeforeArchive) {
+    if (!archived) fail(["statusBeforeArchive"], `must be empty for a customer that is ${status} (only ARCHIVED ones have it)`);
+    else if ((state.statusBeforeArchive === "DEACTIVATED") !== deactivated) {
+      fail(["statusBeforeArchive"], "is DEACTIVATED exactly when the archived customer has deactivatedAt and deactivationReason");
+    }
+  }
+  return { state, errors };
+}
+
+const documentsSchema = z.array(documentSchema).max(MAX_DOCUMENTS, { error: `must have at most ${MAX_DOCUMENTS} items` });
+
+/** What a row may say about an organization: its id, and CreateOrganizationInput's fields. */
 const describedOrganization = z.object({
-  id: z.string().refine((v) => idKind(v) === "organization"),
-  name: z.unknown(),
+  id: idOf("organization"),
+  name: z.string(),
   legalName: z.unknown(),
   countryCode: z.unknown(),
   dataCenter: z.unknown(),
@@ -129,41 +398,155 @@ export type CheckedRow =
       data: CreateCustomerData;
       changedFields: string[];
       identity?: PreservedIdentity;
-      organization?: { id: string; input: Record<string, unknown> };
+      state?: ImportedState;
+      organizations?: { id: string; input: Record<string, unknown> }[];
     }
   | { row: number; valid: false; errors: UserErrorData[] };
 
 type Prepared = Extract<CheckedRow, { valid: true }> & { secrets: HashedSecrets | Promise<HashedSecrets> };
 
-/** Validates a row: createCustomer's schema for the input, and the identity it keeps. */
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Validates a row: createCustomer's schema for the input, and the identity and state it keeps.
+ * Every problem of the row is reported at once.
+ */
 export function checkRow(item: ImportRow): CheckedRow {
   if (item.errors?.length) return { row: item.row, valid: false, errors: item.errors };
-  try {
-    const data = parseInput(createCustomerSchema, item.input);
-    const identity = parseInput(identitySchema, item.identity) ?? undefined;
-    const described = describedOrganization.safeParse(item.organization);
-    return {
-      row: item.row,
-      valid: true,
-      data,
-      changedFields: createdFields(item.input),
-      identity,
-      organization: described.success
-        ? {
-            id: described.data.id,
-            input: {
-              name: described.data.name,
-              legalName: described.data.legalName,
-              countryCode: described.data.countryCode,
-              dataCenter: described.data.dataCenter,
-            },
-          }
-        : undefined,
-    };
-  } catch (error) {
-    if (!(error instanceof UserErrors)) throw error;
-    return { row: item.row, valid: false, errors: error.errors };
+  const errors: UserErrorData[] = [];
+  const attempt = <T>(parse: () => T): T | undefined => {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof UserErrors)) throw error;
+      errors.push(...error.errors);
+      return undefined;
+    }
+  };
+  const stateGiven = isObject(item.state) && Object.keys(item.state).length > 0;
+  let state: ImportedState | undefined;
+  if (stateGiven) {
+    const read = readState(item.state as Record<string, unknown>);
+    state = read.state;
+    errors.push(...read.errors);
   }
+  let input = item.input;
+  let documents: CreateCustomerData["documents"];
+  if (stateGiven && isObject(input) && Array.isArray(input.documents) && input.documents.length > CREATE_DOCUMENTS) {
+    // A customer that exists elsewhere keeps all its documents (up to addDocument's limit).
+    const { documents: given, ...rest } = input;
+    input = rest;
+    documents = attempt(() => parseInput(documentsSchema, given, ["documents"]));
+  }
+  const data = attempt(() => parseInput(createCustomerSchema, input));
+  const identity = attempt(() => parseInput(identitySchema, item.identity)) ?? undefined;
+  if (errors.length > 0 || !data) return { row: item.row, valid: false, errors };
+  if (documents) data.documents = documents;
+  const organizations = (item.organizations ?? []).flatMap((o) => {
+    const described = describedOrganization.safeParse(o);
+    if (!described.success) return [];
+    const { id, name, legalName, countryCode, dataCenter } = described.data;
+    return [{ id, input: { name, legalName, countryCode, dataCenter } }];
+  });
+  return {
+    row: item.row,
+    valid: true,
+    data,
+    changedFields: createdFields(item.input),
+    identity,
+    state,
+    organizations: organizations.length > 0 ? organizations : undefined,
+  };
+}
+
+/**
+ * Puts a new customer's rows in the state the row gives (ImportedState), field by field; what it
+ * leaves out stays as a new customer has it. Returns the memberships and wallets to insert, and
+ * the verification session to open, if any.
+ *
+ * A session (a KYC link) is opened only for a customer still in its first verification, as
+ * createCustomer leaves one: status NEW, verification PENDING or REJECTED. A customer already
+ * VERIFIED, never started (UNVERIFIED), ACTIVE (verified before), DEACTIVATED (its sessions would
+ * be suspended) or ARCHIVED gets none: its verification is as given, without a link
+ * (startVerification hands out a new one when needed). Links of the source are never exported.
+ */
+function applyState(planned: NewCustomerRows, state: NonNullable<ImportedState>, at: string, openSession: () => { session: typeof verificationSessions.$inferInsert; url: string }) {
+  const customer = planned.customer;
+  state.documents?.forEach((review, i) => {
+    const document = planned.documents[i];
+    if (!document || !review) return;
+    if (review.status) document.status = review.status;
+    document.verificationResponse = review.verificationResponse ?? null;
+    document.reviewedAt = review.reviewedAt ?? null;
+  });
+  if (state.notificationPreferences) {
+    const setAt = new Map(state.notificationPreferences.map((p) => [p.key, p.updatedAt]));
+    for (const preference of planned.preferences) {
+      preference.updatedAt = setAt.get(`${preference.notificationType}/${preference.channel}`) ?? preference.updatedAt;
+    }
+  }
+
+  // Verification as given, or derived from the documents (oldest first) as starting KYC does.
+  const verification = state.verification ?? {
+    ...deriveVerification(customer.type, [...planned.documents].sort((a, b) => (a.id < b.id ? -1 : 1)), true, at.slice(0, 10)),
+    updatedAt: at,
+  };
+  const verified = verification.status === "VERIFIED";
+  // A NEW customer that is VERIFIED is ACTIVE (VerificationService's rule).
+  const status = state.status ?? (verified ? "ACTIVE" : "NEW");
+  const deactivatedAt = state.deactivatedAt ?? null;
+  const archived = status === "ARCHIVED";
+  // Where reactivation and restore go back to; rows that do not say (hand-written ones) get the
+  // status a customer with this verification would have had.
+  const before = verified ? "ACTIVE" : "NEW";
+  Object.assign(customer, {
+    status,
+    version: state.version ?? customer.version,
+    updatedAt: state.updatedAt ?? customer.updatedAt,
+    updatedBy: state.updatedBy ?? customer.updatedBy,
+    updatedVia: state.updatedVia ?? customer.updatedVia,
+    archivedAt: state.archivedAt ?? null,
+    archivedBy: state.archivedBy ?? null,
+    archivedVia: state.archivedVia ?? null,
+    deactivatedAt,
+    deactivationReason: state.deactivationReason ?? null,
+    statusBeforeDeactivation: deactivatedAt ? (state.statusBeforeDeactivation ?? before) : null,
+    statusBeforeArchive: archived ? (state.statusBeforeArchive ?? (deactivatedAt ? "DEACTIVATED" : before)) : null,
+    verificationStatus: verification.status,
+    verificationLevel: verification.level,
+    verificationUpdatedAt: verification.updatedAt ?? null,
+    verificationUrl: null,
+  });
+
+  // A deactivation switches memberships and wallets off (suspended), to be switched on again.
+  const suspended = deactivatedAt !== null;
+  const own = { ...planned.membership, active: !suspended, suspended };
+  const membershipRows = (state.memberships ?? []).map((m) => ({
+    customerId: customer.id,
+    organizationId: m.organization.id,
+    managementMode: m.managementMode,
+    tags: m.tags,
+    onboardedAt: m.onboardedAt,
+    active: m.active,
+    suspended: !m.active && suspended,
+  }));
+  if (!membershipRows.some((m) => m.organizationId === own.organizationId)) membershipRows.unshift(own);
+  const walletRows = (state.wallets ?? []).map((w) => ({
+    customerId: customer.id,
+    address: w.address,
+    chain: w.chain,
+    verifiedAt: w.verifiedAt ?? null,
+    active: w.active,
+    suspended: !w.active && suspended,
+  }));
+
+  let session: typeof verificationSessions.$inferInsert | null = null;
+  if (status === "NEW" && (verification.status === "PENDING" || verification.status === "REJECTED")) {
+    const opened = openSession();
+    session = opened.session;
+    customer.verificationUrl = opened.url;
+  }
+  return { memberships: membershipRows, wallets: walletRows, session };
 }
 
 const hasSecrets = (data: CreateCustomerData) =>
@@ -258,6 +641,9 @@ export class ImportService {
       document: sqlite.prepare("select 1 from documents where id = ?").pluck(),
     };
     const organizationExists = sqlite.prepare("select 1 from organizations where id = ?").pluck();
+    const registrationHolder = sqlite.prepare("select id from customers where registration_account = ?").pluck();
+    // Organizations are never deleted: once seen, one is known to exist.
+    const knownOrganizations = new Set<string>();
     const referenceHolder = sqlite.prepare("select id from customers where organization_id = ? and external_reference = ?").pluck();
     // Per transaction: who owns rows that name an organization (or none), and each owner's policy.
     const owners = new Map<string, Promise<string>>();
@@ -280,48 +666,63 @@ export class ImportService {
 
     /** Writes one row, or throws UserErrors having written nothing. */
     const writeOne = async (tx: Db, p: Prepared, secrets: HashedSecrets) => {
+      const state: NonNullable<ImportedState> = p.state ?? {};
       assertNewIds(p.identity);
-      const organization = options.createOrganizations ? p.organization : undefined;
-      if (organization && p.data.organizationId === organization.id && !organizationExists.get(organization.id)) {
-        // A new organization: its policy is empty and it has no references yet, so the checks
-        // below cannot fail once it exists (and its own problems fail the row before it does).
-        await organizations.createInTx(tx, actor, organization.input, organization.id).catch((error: unknown) => {
-          if (!(error instanceof UserErrors)) throw error;
-          throw new UserErrors(error.errors.map((e) => ({ ...e, field: ["organizationId", ...(e.field ?? [])] })));
-        });
-        owners.delete(organization.id);
+      const account = state.registrationAccount;
+      const accountHolder = account ? (registrationHolder.get(account) as string | undefined) : undefined;
+      if (account && accountHolder) {
+        throw UserErrors.of("DUPLICATE", ["registrationAccount"], `registrationAccount ${account} already belongs to ${accountHolder}.`);
       }
+
+      // The organizations the row needs: its own (when it names one) and those it is a member of.
+      // Missing ones are created (--create-orgs) once every check has passed; their descriptions
+      // are checked first.
+      const described = new Map(options.createOrganizations ? (p.organizations ?? []).map((o) => [o.id, o.input]) : []);
+      const missing = new Map<string, Record<string, unknown>>();
+      const need = (id: string, field: string[]) => {
+        if (knownOrganizations.has(id) || missing.has(id)) return;
+        if (organizationExists.get(id)) return void knownOrganizations.add(id);
+        const description = described.get(id);
+        // A missing organization of its own is reported by the owner resolution below.
+        if (!description) {
+          if (field[0] === "organizationId") return;
+          throw UserErrors.of("NOT_FOUND", field, `Organization ${id} does not exist.`);
+        }
+        const at = field[0] === "organizationId" ? field : field.slice(0, -1);
+        missing.set(id, parseInput(organizationSchema, description, at));
+      };
+      if (p.data.organizationId) need(p.data.organizationId, ["organizationId"]);
+      state.memberships?.forEach((m, i) => need(m.organization.id, ["memberships", String(i), "organization", "id"]));
+
+      // A new organization has an empty policy and no references yet: nothing to check against.
       const named = p.data.organizationId ?? "";
-      if (!owners.has(named)) owners.set(named, organizations.resolveOwner(tx, actor, p.data.organizationId));
-      const organizationId = await owners.get(named)!;
-      if (!policies.has(organizationId)) policies.set(organizationId, organizations.policyOf(tx, organizationId));
-      const missing = missingByPolicy(await policies.get(organizationId)!, p.data);
-      if (missing.length > 0) throw new UserErrors(missing);
-      const reference = p.data.externalReference;
-      const holder = reference ? (referenceHolder.get(organizationId, reference) as string | undefined) : undefined;
-      if (reference && holder) throw referenceTaken(reference, holder);
+      const isNew = missing.has(named);
+      if (!isNew && !owners.has(named)) owners.set(named, organizations.resolveOwner(tx, actor, p.data.organizationId));
+      const organizationId = isNew ? named : await owners.get(named)!;
+      if (!isNew) {
+        if (!policies.has(organizationId)) policies.set(organizationId, organizations.policyOf(tx, organizationId));
+        const unmet = missingByPolicy(await policies.get(organizationId)!, p.data);
+        if (unmet.length > 0) throw new UserErrors(unmet);
+        const reference = p.data.externalReference;
+        const holder = reference ? (referenceHolder.get(organizationId, reference) as string | undefined) : undefined;
+        if (reference && holder) throw referenceTaken(reference, holder);
+      }
+
+      for (const [id, input] of missing) {
+        await organizations.createInTx(tx, actor, input, id);
+        knownOrganizations.add(id);
+        owners.delete(id);
+      }
 
       const at = now();
       const planned = newCustomerRows(actor, organizationId, p.data, secrets, at, {
         changedFields: p.changedFields,
         identity: p.identity,
+        registrationAccount: account ?? null,
+        dataCenter: state.dataCenter ?? null,
       });
       const id = planned.customer.id;
-      // Creating starts KYC, as VerificationService.startInTx does for a customer created in the
-      // same change: a new session, and status and level derived from the documents (oldest first).
-      const { session, url } = verification.newSession(id, at);
-      const derived = deriveVerification(
-        p.data.type,
-        [...planned.documents].sort((a, b) => (a.id < b.id ? -1 : 1)),
-        true,
-        at.slice(0, 10),
-      );
-      Object.assign(planned.customer, {
-        verificationStatus: derived.status,
-        verificationLevel: derived.level,
-        verificationUrl: url,
-        verificationUpdatedAt: at,
-      });
+      const { memberships: membershipRows, wallets: walletRows, session } = applyState(planned, state, at, () => verification.newSession(id, at));
 
       rows.insert(customers, planned.customer);
       if (planned.person) rows.insert(persons, planned.person);
@@ -332,12 +733,13 @@ export class ImportService {
       for (const a of planned.addresses) rows.insert(customerAddresses, a);
       for (const d of planned.documents) rows.insert(documents, d);
       for (const n of planned.preferences) rows.insert(notificationPreferences, n);
-      rows.insert(memberships, planned.membership);
+      for (const m of membershipRows) rows.insert(memberships, m);
+      for (const w of walletRows) rows.insert(wallets, w);
       rows.insert(
         customerEvents,
         eventRow(actor, { type: "CREATED", customerId: id, organizationId, changedFields: [...p.changedFields].sort(), occurredAt: at }),
       );
-      rows.insert(verificationSessions, session);
+      if (session) rows.insert(verificationSessions, session);
     };
 
     return async (tx: Db, batch: Prepared[]): Promise<number> => {
