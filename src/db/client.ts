@@ -54,7 +54,33 @@ function open(filename: string, options?: Database.Options): Database.Database {
   sqlite.pragma("synchronous = NORMAL");
   // SQLite's lower() folds ASCII only; case-insensitive matching and sorting use this instead.
   sqlite.function("unicode_lower", { deterministic: true }, (v: unknown) => (typeof v === "string" ? v.toLowerCase() : v));
+  cacheStatements(sqlite);
   return sqlite;
+}
+
+/** Prepared statements kept per connection; the least recently used is dropped beyond this. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * drizzle prepares every statement it runs anew, and SQLite compiling the SQL is a good part of a
+ * read's cost. The same SQL text gets the same compiled statement back, with its row mode reset
+ * (drizzle switches statements to raw mode). A statement still iterating is never handed out twice.
+ */
+function cacheStatements(sqlite: Database.Database): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, Database.Statement>();
+  sqlite.prepare = ((source: string) => {
+    let statement = cache.get(source);
+    if (statement && !statement.busy) {
+      cache.delete(source);
+      if (statement.reader) statement.raw(false).pluck(false).expand(false);
+    } else {
+      statement = prepare(source);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(source, statement);
+    return statement;
+  }) as typeof sqlite.prepare;
 }
 
 const countingLogger = {

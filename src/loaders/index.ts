@@ -105,6 +105,35 @@ function grouped<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[]
   return keys.map((k) => map.get(k) ?? []);
 }
 
+/**
+ * `column in (the ids)`, with the ids as one JSON array parameter: the statement text is the same
+ * for any number of ids, so that it is built and prepared once (see `run`).
+ */
+const inIds = (column: SQLiteColumn) => sql`${column} in (select value from json_each(${sql.placeholder("ids")}))`;
+
+interface PreparedRead {
+  all(values: Record<string, unknown>): unknown;
+}
+const preparedByConnection = new WeakMap<Db, Map<string, PreparedRead>>();
+const MAX_PREPARED = 300;
+
+/**
+ * Runs the query that `build` makes with these ids. Building a query with drizzle costs more than
+ * running it, and loaders run the same few shapes all day: each shape (`key`) is built and
+ * prepared once per connection, then only executed.
+ */
+function run<T>(db: Db, key: string, build: () => { prepare(): unknown }, ids: readonly string[]): T[] {
+  let prepared = preparedByConnection.get(db);
+  if (!prepared) preparedByConnection.set(db, (prepared = new Map()));
+  let query = prepared.get(key);
+  if (!query) {
+    query = build().prepare() as PreparedRead;
+    if (prepared.size >= MAX_PREPARED) prepared.delete(prepared.keys().next().value!);
+    prepared.set(key, query);
+  }
+  return query.all({ ids: JSON.stringify(ids) }) as T[];
+}
+
 interface ChildPageKey<A> {
   parentId: string;
   args: A;
@@ -143,7 +172,8 @@ const pageKey = <A>(k: ChildPageKey<A>) => JSON.stringify([k.parentId, k.args]);
  * Loaders for a per-parent connection (a customer's documents or events): all parents that
  * ask with the same arguments are paged in one statement with a window function.
  */
-function childConnection<Row extends Record<string, unknown>, A extends PageArgs>(db: Db, spec: {
+function childConnection<Row extends Record<string, unknown>, A extends PageArgs>(db: Db, accessKey: string, spec: {
+  name: string;
   ordering: string;
   table: SQLiteTable;
   parent: SQLiteColumn;
@@ -162,12 +192,17 @@ function childConnection<Row extends Record<string, unknown>, A extends PageArgs
   const count = new DataLoader<ChildPageKey<A>, number, string>(
     (keys) =>
       perArgumentGroup(keys, filterOnly, async (parentIds, args) => {
-        const rows = await db
-          .select({ parentId: sql<string>`${spec.parent}`, count: sql<number>`count(*)` })
-          .from(spec.table)
-          .where(and(inArray(spec.parent, parentIds), ...spec.filter(args)))
-          .groupBy(spec.parent)
-          .all();
+        const rows = run<{ parentId: string; count: number }>(
+          db,
+          `${spec.name}.count|${accessKey}|${JSON.stringify(filterOnly(args))}`,
+          () =>
+            db
+              .select({ parentId: sql<string>`${spec.parent}`, count: sql<number>`count(*)` })
+              .from(spec.table)
+              .where(and(inIds(spec.parent), ...spec.filter(args)))
+              .groupBy(spec.parent),
+          parentIds,
+        );
         const counts = new Map(rows.map((r) => [r.parentId, r.count]));
         return new Map(parentIds.map((id) => [id, counts.get(id) ?? 0]));
       }),
@@ -178,21 +213,23 @@ function childConnection<Row extends Record<string, unknown>, A extends PageArgs
     (keys) =>
       perArgumentGroup(keys, (args) => args, async (parentIds, args) => {
         const request = pageRequest(args, spec.ordering, 1);
-        const window = keyset(request, [sql`${spec.key}`], false);
-        const ranked = db
-          .select({
-            ...getTableColumns(spec.table),
-            rn: sql<number>`row_number() over (partition by ${spec.parent} order by ${sql.join(window.orderBy, sql`, `)})`.as("rn"),
-          })
-          .from(spec.table)
-          .where(and(inArray(spec.parent, parentIds), ...spec.filter(args), ...window.where))
-          .as("ranked");
-        const rows = (await db
-          .select()
-          .from(ranked)
-          .where(lte(ranked.rn, request.limit + 1))
-          .orderBy(asc(ranked.rn))
-          .all()) as unknown as (Row & { rn: number })[];
+        const rows = run<Row & { rn: number }>(
+          db,
+          `${spec.name}|${accessKey}|${JSON.stringify(args)}`,
+          () => {
+            const window = keyset(request, [sql`${spec.key}`], false);
+            const ranked = db
+              .select({
+                ...getTableColumns(spec.table),
+                rn: sql<number>`row_number() over (partition by ${spec.parent} order by ${sql.join(window.orderBy, sql`, `)})`.as("rn"),
+              })
+              .from(spec.table)
+              .where(and(inIds(spec.parent), ...spec.filter(args), ...window.where))
+              .as("ranked");
+            return db.select().from(ranked).where(lte(ranked.rn, request.limit + 1)).orderBy(asc(ranked.rn));
+          },
+          parentIds,
+        );
         const byParent = grouped(parentIds, rows, (r) => r[parentProperty] as string);
         return new Map(
           parentIds.map((parentId, i) => {
@@ -217,19 +254,21 @@ export interface EventPageArgs extends PageArgs {
 
 export function createLoaders(db: Db, access?: Access) {
   const visible = customerVisible(access);
+  // What the visibility conditions depend on: part of each prepared query's key.
+  const accessKey = access ? JSON.stringify([access.organizationIds ?? null, access.tags]) : "*";
   // Rows that belong to a customer (addresses, documents, events) are visible with their customer.
   const ofVisibleCustomer = (column: SQLiteColumn) =>
     visible ? inArray(column, db.select({ id: customers.id }).from(customers).where(visible)) : undefined;
 
   const personNamesLoader = new DataLoader<string, PersonNameRow[]>(async (ids) =>
-    grouped(ids, await db.select().from(personNames).where(inArray(personNames.customerId, [...ids])).all(), (r) => r.customerId),
+    grouped(ids, run<PersonNameRow>(db, "personNames", () => db.select().from(personNames).where(inIds(personNames.customerId)), ids), (r) => r.customerId),
   );
 
   return {
     customer: new DataLoader<string, CustomerRow | null>(async (ids) =>
       byKey(
         ids,
-        await db.select().from(customers).where(and(inArray(customers.id, [...ids]), isNull(customers.erasedAt), visible)).all(),
+        run<CustomerRow>(db, `customer|${accessKey}`, () => db.select().from(customers).where(and(inIds(customers.id), isNull(customers.erasedAt), visible)), ids),
         (r) => r.id,
       ),
     ),
@@ -237,14 +276,14 @@ export function createLoaders(db: Db, access?: Access) {
     organization: new DataLoader<string, OrganizationRow | null>(async (ids) =>
       byKey(
         ids,
-        await db.select().from(organizations).where(and(inArray(organizations.id, [...ids]), organizationsVisible(access))).all(),
+        run<OrganizationRow>(db, `organization|${accessKey}`, () => db.select().from(organizations).where(and(inIds(organizations.id), organizationsVisible(access))), ids),
         (r) => r.id,
       ),
     ),
 
     person: new DataLoader<string, PersonView | null>(async (ids) => {
       const [rows, names] = await Promise.all([
-        db.select().from(persons).where(inArray(persons.customerId, [...ids])).all(),
+        run<PersonRow>(db, "person", () => db.select().from(persons).where(inIds(persons.customerId)), ids),
         personNamesLoader.loadMany(ids),
       ]);
       const profiles = byKey(ids, rows, (r) => r.customerId);
@@ -276,12 +315,12 @@ export function createLoaders(db: Db, access?: Access) {
     telephoneNumbers: new DataLoader<string, TelephoneNumberRow[]>(async (ids) =>
       grouped(
         ids,
-        await db
-          .select()
-          .from(telephoneNumbers)
-          .where(inArray(telephoneNumbers.customerId, [...ids]))
-          .orderBy(asc(telephoneNumbers.position))
-          .all(),
+        run<TelephoneNumberRow>(
+          db,
+          "telephoneNumbers",
+          () => db.select().from(telephoneNumbers).where(inIds(telephoneNumbers.customerId)).orderBy(asc(telephoneNumbers.position)),
+          ids,
+        ),
         (r) => r.customerId,
       ),
     ),
@@ -289,30 +328,33 @@ export function createLoaders(db: Db, access?: Access) {
     secretQuestions: new DataLoader<string, Pick<SecretQuestionRow, "customerId" | "question">[]>(async (ids) =>
       grouped(
         ids,
-        await db
-          .select({ customerId: secretQuestions.customerId, question: secretQuestions.question })
-          .from(secretQuestions)
-          .where(inArray(secretQuestions.customerId, [...ids]))
-          .orderBy(asc(secretQuestions.position))
-          .all(),
+        run<Pick<SecretQuestionRow, "customerId" | "question">>(
+          db,
+          "secretQuestions",
+          () =>
+            db
+              .select({ customerId: secretQuestions.customerId, question: secretQuestions.question })
+              .from(secretQuestions)
+              .where(inIds(secretQuestions.customerId))
+              .orderBy(asc(secretQuestions.position)),
+          ids,
+        ),
         (r) => r.customerId,
       ),
     ),
 
     company: new DataLoader<string, CompanyRow | null>(async (ids) =>
-      byKey(ids, await db.select().from(companies).where(inArray(companies.customerId, [...ids])).all(), (r) => r.customerId),
+      byKey(ids, run<CompanyRow>(db, "company", () => db.select().from(companies).where(inIds(companies.customerId)), ids), (r) => r.customerId),
     ),
 
     addresses: new DataLoader<string, CustomerAddressView[]>(async (ids) =>
       grouped(
         ids,
-        (
-          await db
-            .select()
-            .from(customerAddresses)
-            .where(inArray(customerAddresses.customerId, [...ids]))
-            .orderBy(asc(customerAddresses.id))
-            .all()
+        run<CustomerAddressRow>(
+          db,
+          "addresses",
+          () => db.select().from(customerAddresses).where(inIds(customerAddresses.customerId)).orderBy(asc(customerAddresses.id)),
+          ids,
         ).map(toCustomerAddress),
         (r) => r.customerId,
       ),
@@ -321,12 +363,11 @@ export function createLoaders(db: Db, access?: Access) {
     address: new DataLoader<string, CustomerAddressView | null>(async (ids) =>
       byKey(
         ids,
-        (
-          await db
-            .select()
-            .from(customerAddresses)
-            .where(and(inArray(customerAddresses.id, [...ids]), ofVisibleCustomer(customerAddresses.customerId)))
-            .all()
+        run<CustomerAddressRow>(
+          db,
+          `address|${accessKey}`,
+          () => db.select().from(customerAddresses).where(and(inIds(customerAddresses.id), ofVisibleCustomer(customerAddresses.customerId))),
+          ids,
         ).map(toCustomerAddress),
         (r) => r.id,
       ),
@@ -335,7 +376,7 @@ export function createLoaders(db: Db, access?: Access) {
     document: new DataLoader<string, DocumentRow | null>(async (ids) =>
       byKey(
         ids,
-        await db.select().from(documents).where(and(inArray(documents.id, [...ids]), ofVisibleCustomer(documents.customerId))).all(),
+        run<DocumentRow>(db, `document|${accessKey}`, () => db.select().from(documents).where(and(inIds(documents.id), ofVisibleCustomer(documents.customerId))), ids),
         (r) => r.id,
       ),
     ),
@@ -343,11 +384,12 @@ export function createLoaders(db: Db, access?: Access) {
     event: new DataLoader<string, CustomerEventRow | null>(async (ids) =>
       byKey(
         ids,
-        await db
-          .select()
-          .from(customerEvents)
-          .where(and(inArray(customerEvents.id, [...ids]), ofVisibleCustomer(customerEvents.customerId)))
-          .all(),
+        run<CustomerEventRow>(
+          db,
+          `event|${accessKey}`,
+          () => db.select().from(customerEvents).where(and(inIds(customerEvents.id), ofVisibleCustomer(customerEvents.customerId))),
+          ids,
+        ),
         (r) => r.id,
       ),
     ),
@@ -355,12 +397,17 @@ export function createLoaders(db: Db, access?: Access) {
     notificationPreferences: new DataLoader<string, NotificationPreferenceRow[]>(async (ids) =>
       grouped(
         ids,
-        await db
-          .select()
-          .from(notificationPreferences)
-          .where(inArray(notificationPreferences.customerId, [...ids]))
-          .orderBy(asc(notificationPreferences.notificationType), asc(notificationPreferences.channel))
-          .all(),
+        run<NotificationPreferenceRow>(
+          db,
+          "notificationPreferences",
+          () =>
+            db
+              .select()
+              .from(notificationPreferences)
+              .where(inIds(notificationPreferences.customerId))
+              .orderBy(asc(notificationPreferences.notificationType), asc(notificationPreferences.channel)),
+          ids,
+        ),
         (r) => r.customerId,
       ),
     ),
@@ -368,24 +415,29 @@ export function createLoaders(db: Db, access?: Access) {
     memberships: new DataLoader<string, MembershipRow[]>(async (ids) =>
       grouped(
         ids,
-        await db
-          .select()
-          .from(memberships)
-          // Memberships in organizations the caller cannot see are another tenant's business.
-          .where(
-            and(
-              inArray(memberships.customerId, [...ids]),
-              access?.organizationIds ? inArray(memberships.organizationId, [...access.organizationIds]) : undefined,
-            ),
-          )
-          .orderBy(asc(memberships.onboardedAt))
-          .all(),
+        run<MembershipRow>(
+          db,
+          `memberships|${accessKey}`,
+          () =>
+            db
+              .select()
+              .from(memberships)
+              // Memberships in organizations the caller cannot see are another tenant's business.
+              .where(
+                and(
+                  inIds(memberships.customerId),
+                  access?.organizationIds ? inArray(memberships.organizationId, [...access.organizationIds]) : undefined,
+                ),
+              )
+              .orderBy(asc(memberships.onboardedAt)),
+          ids,
+        ),
         (r) => r.customerId,
       ),
     ),
 
     wallets: new DataLoader<string, WalletRow[]>(async (ids) =>
-      grouped(ids, await db.select().from(wallets).where(inArray(wallets.customerId, [...ids])).all(), (r) => r.customerId),
+      grouped(ids, run<WalletRow>(db, "wallets", () => db.select().from(wallets).where(inIds(wallets.customerId)), ids), (r) => r.customerId),
     ),
 
     organizationCustomers: new DataLoader<ChildPageKey<CustomerListArgs>, ConnectionResult<CustomerRow>, string>(
@@ -393,7 +445,8 @@ export function createLoaders(db: Db, access?: Access) {
       { cacheKeyFn: pageKey },
     ),
 
-    documents: childConnection<DocumentRow, DocumentPageArgs>(db, {
+    documents: childConnection<DocumentRow, DocumentPageArgs>(db, accessKey, {
+      name: "documents",
       ordering: "id",
       table: documents,
       parent: documents.customerId,
@@ -402,7 +455,8 @@ export function createLoaders(db: Db, access?: Access) {
       filter: (args) => (args.status ? [sql`${documents.status} = ${args.status}`] : []),
     }),
 
-    events: childConnection<CustomerEventRow, EventPageArgs>(db, {
+    events: childConnection<CustomerEventRow, EventPageArgs>(db, accessKey, {
+      name: "events",
       ordering: "seq",
       table: customerEvents,
       parent: customerEvents.customerId,
