@@ -61,6 +61,11 @@ function row(cells: string[]): string {
   return `| ${cells.join(" | ")} |`;
 }
 
+/** Percent of one core that other processes may use before a scenario's figures are flagged (*). */
+export const BUSY_PERCENT = 10;
+
+const busy = (r: ScenarioResult) => typeof r.otherCpuPercent === "number" && r.otherCpuPercent > BUSY_PERCENT;
+
 export function formatTable(results: ScenarioResult[]): string {
   const header = ["scenario", "API", "p50", "p99", "peak RSS", "raw", "raw p50", "raw p99", "raw RSS", "ratio", "target", "result", "other CPU"];
   const lines = [row(header), row(header.map(() => "---"))];
@@ -78,8 +83,8 @@ export function formatTable(results: ScenarioResult[]): string {
         mb(r.raw?.peakRssBytes),
         r.ratio === null ? "–" : `${fixed(r.ratio, 2)}× ${r.ratioOf === "p99" ? "(p99)" : ""}`.trim(),
         r.target,
-        verdict(r.pass),
-        typeof r.otherCpuPercent === "number" ? `${r.otherCpuPercent.toFixed(0)}%` : "–",
+        `${verdict(r.pass)}${busy(r) ? "*" : ""}`,
+        typeof r.otherCpuPercent === "number" ? `${r.otherCpuPercent.toFixed(0)}%${busy(r) ? "*" : ""}` : "–",
       ]),
     );
   }

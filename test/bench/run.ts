@@ -13,7 +13,7 @@ import { ForeignCpu, waitForIdle, startApi, startRaw, type ApiServer, type RawSe
 import { seedDatabase } from "./cli";
 import { body, CREATE, GET, LIST } from "./queries";
 import { createInput } from "./data";
-import { formatStatements, formatTable, formatTargets, type ScenarioResult, type Statements, type Target } from "./report";
+import { BUSY_PERCENT, formatStatements, formatTable, formatTargets, type ScenarioResult, type Statements, type Target } from "./report";
 import { createScenario, getScenario, listPages, listScenario, PAGE_SIZE, type HttpContext } from "./scenarios/http";
 import { fanoutScenario } from "./scenarios/fanout";
 import { importScenario } from "./scenarios/import";
@@ -21,8 +21,6 @@ import { probeStatements, statementsFromLog } from "./statements";
 
 const log = (line: string) => console.log(`· ${line}`);
 const MB = 1024 * 1024;
-/** Percent of one core that other processes may use before a scenario's figures are flagged. */
-const BUSY_PERCENT = 10;
 
 /** Up to `n` customer ids spread over the whole table. */
 function sampleIds(file: string, n: number): string[] {
@@ -173,7 +171,7 @@ async function main(): Promise<number> {
   const contended = results.filter((r) => typeof r.otherCpuPercent === "number" && r.otherCpuPercent > BUSY_PERCENT);
   if (contended.length) {
     console.log(
-      `Warning: other processes used CPU during ${contended.map((r) => `${r.scenario} (${(r.otherCpuPercent as number).toFixed(0)}% of a core)`).join(", ")}; ` +
+      `* Other processes used CPU during ${contended.map((r) => `${r.scenario} (${(r.otherCpuPercent as number).toFixed(0)}% of a core)`).join(", ")}; ` +
         `those figures are not reliable. Run on an otherwise idle machine.\n`,
     );
   }
