@@ -302,10 +302,13 @@ export function toImportParts(record: Record<string, unknown>, shape: Shape, org
 
   const state: Record<string, unknown> = {};
   for (const field of STATE_FIELDS) if (record[field] != null) state[field] = record[field];
-  const reviews = pickEach(documents, ["status", "verificationResponse", "reviewedAt"]);
-  if (reviews?.some((r) => r && (r.status != null || r.verificationResponse != null || r.reviewedAt != null))) state.documents = reviews;
-  const preferences = pickEach(listOf(record.notificationPreferences), ["notificationType", "channel", "updatedAt"]);
-  if (preferences?.some((p) => p?.updatedAt != null)) state.notificationPreferences = preferences;
+  if (documents?.some((d) => isPlainObject(d) && (d.status != null || d.verificationResponse != null || d.reviewedAt != null))) {
+    state.documents = pickEach(documents, ["status", "verificationResponse", "reviewedAt"]);
+  }
+  const preferences = listOf(record.notificationPreferences);
+  if (preferences?.some((p) => isPlainObject(p) && p.updatedAt != null)) {
+    state.notificationPreferences = pickEach(preferences, ["notificationType", "channel", "updatedAt"]);
+  }
 
   const organizations: Record<string, unknown>[] = [];
   const memberships = listOf(record.memberships);

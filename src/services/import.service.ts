@@ -499,24 +499,26 @@ function applyState(planned: NewCustomerRows, state: NonNullable<ImportedState>,
   // Where reactivation and restore go back to; rows that do not say (hand-written ones) get the
   // status a customer with this verification would have had.
   const before = verified ? "ACTIVE" : "NEW";
-  Object.assign(customer, {
-    status,
-    version: state.version ?? customer.version,
-    updatedAt: state.updatedAt ?? customer.updatedAt,
-    updatedBy: state.updatedBy ?? customer.updatedBy,
-    updatedVia: state.updatedVia ?? customer.updatedVia,
-    archivedAt: state.archivedAt ?? null,
-    archivedBy: state.archivedBy ?? null,
-    archivedVia: state.archivedVia ?? null,
-    deactivatedAt,
-    deactivationReason: state.deactivationReason ?? null,
-    statusBeforeDeactivation: deactivatedAt ? (state.statusBeforeDeactivation ?? before) : null,
-    statusBeforeArchive: archived ? (state.statusBeforeArchive ?? (deactivatedAt ? "DEACTIVATED" : before)) : null,
-    verificationStatus: verification.status,
-    verificationLevel: verification.level,
-    verificationUpdatedAt: verification.updatedAt ?? null,
-    verificationUrl: null,
-  });
+  // Only what differs from a new customer is set: columns left undefined are not even bound.
+  customer.status = status;
+  if (state.version !== undefined) customer.version = state.version;
+  if (state.updatedAt !== undefined) customer.updatedAt = state.updatedAt;
+  if (state.updatedBy !== undefined) customer.updatedBy = state.updatedBy;
+  if (state.updatedVia !== undefined) customer.updatedVia = state.updatedVia;
+  if (archived) {
+    customer.archivedAt = state.archivedAt;
+    customer.archivedBy = state.archivedBy;
+    customer.archivedVia = state.archivedVia;
+    customer.statusBeforeArchive = state.statusBeforeArchive ?? (deactivatedAt ? "DEACTIVATED" : before);
+  }
+  if (deactivatedAt) {
+    customer.deactivatedAt = deactivatedAt;
+    customer.deactivationReason = state.deactivationReason;
+    customer.statusBeforeDeactivation = state.statusBeforeDeactivation ?? before;
+  }
+  customer.verificationStatus = verification.status;
+  customer.verificationLevel = verification.level;
+  customer.verificationUpdatedAt = verification.updatedAt ?? null;
 
   // A deactivation switches memberships and wallets off (suspended), to be switched on again.
   const suspended = deactivatedAt !== null;
