@@ -6,6 +6,7 @@ import { newId } from "../lib/ids";
 import { now } from "../lib/clock";
 import type { CustomerEventType } from "../types/enums";
 import type { Actor } from "../services/actor";
+import { insertRow } from "../services/prepared";
 import { Topic, type EventBus } from "./pubsub";
 
 export interface NewEvent {
@@ -23,8 +24,7 @@ export function eventRow(actor: Actor, event: NewEvent): Omit<CustomerEventRow, 
 }
 
 export async function recordEvent(tx: Db, actor: Actor, event: NewEvent): Promise<CustomerEventRow> {
-  const [row] = await tx.insert(customerEvents).values(eventRow(actor, event)).returning();
-  return row;
+  return insertRow(tx, customerEvents, eventRow(actor, event));
 }
 
 export function publishEvents(bus: EventBus, events: CustomerEventRow[]): void {
