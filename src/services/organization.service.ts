@@ -1,5 +1,5 @@
 // Organization writes, and which organization a new customer belongs to.
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { Database, Db } from "../db/client";
 import { organizations, type OrganizationRow, type RegistrationPolicyRow } from "../db/schema";
 import { now } from "../lib/clock";
@@ -7,7 +7,22 @@ import { newId } from "../lib/ids";
 import { organizationVisible } from "../auth/tenancy";
 import type { Actor } from "./actor";
 import { UserErrors } from "./errors";
+import { perConnection } from "./prepared";
 import { organizationSchema, parseInput, updateOrganizationSchema } from "./validation";
+
+/** A new customer's organization and the fields its registration policy requires. */
+export interface Owner {
+  id: string;
+  policy: RegistrationPolicyRow;
+}
+
+const noPolicy = (): RegistrationPolicyRow => ({ requiredFields: [] });
+
+const ownerColumns = { id: organizations.id, policy: organizations.registrationPolicy };
+const ownerById = perConnection((db) =>
+  db.select(ownerColumns).from(organizations).where(eq(organizations.id, sql.placeholder("id"))).prepare(),
+);
+const oldestOwner = perConnection((db) => db.select(ownerColumns).from(organizations).orderBy(asc(organizations.id)).limit(1).prepare());
 
 export class OrganizationService {
   // The oldest organization: who callers act for until access control names one. Organizations
@@ -29,26 +44,26 @@ export class OrganizationService {
    * (while there is no access control) the oldest organization.
    */
   async resolveOwner(tx: Db, actor: Actor, organizationId: string | null | undefined): Promise<string> {
+    return (await this.ownerOf(tx, actor, organizationId)).id;
+  }
+
+  /** resolveOwner's organization with its registration policy, in one read. */
+  async ownerOf(tx: Db, actor: Actor, organizationId: string | null | undefined): Promise<Owner> {
     if (organizationId) {
-      const row = await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId)).get();
+      const row = ownerById(tx).get({ id: organizationId });
       if (!row || !organizationVisible(actor.access, row.id)) throw UserErrors.of("NOT_FOUND", ["organizationId"], `Organization ${organizationId} does not exist.`);
-      return row.id;
+      return row;
     }
-    if (actor.organizationId) return actor.organizationId;
-    const oldest = await tx.select({ id: organizations.id }).from(organizations).orderBy(asc(organizations.id)).limit(1).get();
+    if (actor.organizationId) return ownerById(tx).get({ id: actor.organizationId }) ?? { id: actor.organizationId, policy: noPolicy() };
+    const oldest = oldestOwner(tx).get();
     if (!oldest) {
       throw UserErrors.of("NOT_FOUND", ["organizationId"], "There is no organization yet: create one first, or pass organizationId.");
     }
-    return oldest.id;
+    return oldest;
   }
 
   async policyOf(tx: Db, organizationId: string): Promise<RegistrationPolicyRow> {
-    const row = await tx
-      .select({ policy: organizations.registrationPolicy })
-      .from(organizations)
-      .where(eq(organizations.id, organizationId))
-      .get();
-    return row?.policy ?? { requiredFields: [] };
+    return ownerById(tx).get({ id: organizationId })?.policy ?? noPolicy();
   }
 
   private async assertParent(tx: Db, parentId: string, selfId?: string): Promise<void> {
