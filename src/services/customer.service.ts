@@ -14,6 +14,7 @@ import {
   persons,
   secretQuestions,
   telephoneNumbers,
+  verificationSessions,
   type CompanyRow,
   type CustomerAddressRow,
   type CustomerEventRow,
@@ -35,6 +36,7 @@ import { UserErrors } from "./errors";
 import type { OrganizationService } from "./organization.service";
 import type { VerificationService } from "./verification.service";
 import { missingByPolicy } from "./registration-policy";
+import { insertRow, insertRows, perConnection } from "./prepared";
 import { assertModifiable, changeCustomers, findCustomer, touchCustomer, type ChangeFn } from "./customer-tx";
 import {
   createCustomerSchema,
@@ -380,6 +382,20 @@ export function newCustomerRows(
   };
 }
 
+const referenceHolder = perConnection((db) =>
+  db
+    .select({ id: customers.id })
+    .from(customers)
+    .where(
+      and(
+        eq(customers.organizationId, sql.placeholder("organizationId")),
+        eq(customers.externalReference, sql.placeholder("reference")),
+        ne(customers.id, sql.placeholder("exceptId")),
+      ),
+    )
+    .prepare(),
+);
+
 export class CustomerService {
   constructor(
     private readonly db: Database,
@@ -397,17 +413,8 @@ export class CustomerService {
   }
 
   private async assertUniqueReference(tx: Db, organizationId: string, reference: string, exceptId?: string) {
-    const clash = await tx
-      .select({ id: customers.id })
-      .from(customers)
-      .where(
-        and(
-          eq(customers.organizationId, organizationId),
-          eq(customers.externalReference, reference),
-          exceptId ? ne(customers.id, exceptId) : undefined,
-        ),
-      )
-      .get();
+    // Ids are never empty: "" excepts no customer.
+    const clash = referenceHolder(tx).get({ organizationId, reference, exceptId: exceptId ?? "" });
     if (clash) throw referenceTaken(reference, clash.id);
   }
 
@@ -436,36 +443,38 @@ export class CustomerService {
     events: CustomerEventRow[],
     options: CreateOptions,
   ): Promise<CustomerRow> {
-    const organizationId = await this.organizations.resolveOwner(tx, actor, data.organizationId);
-    const policy = await this.organizations.policyOf(tx, organizationId);
-    const missing = missingByPolicy(policy, data);
+    const owner = await this.organizations.ownerOf(tx, actor, data.organizationId);
+    const missing = missingByPolicy(owner.policy, data);
     if (missing.length > 0) throw new UserErrors(missing);
-    if (data.externalReference) await this.assertUniqueReference(tx, organizationId, data.externalReference);
+    if (data.externalReference) await this.assertUniqueReference(tx, owner.id, data.externalReference);
 
     const at = now();
-    const rows = newCustomerRows(actor, organizationId, data, secrets, at, options);
-    const [customer] = await tx.insert(customers).values(rows.customer).returning();
-    if (rows.person) await tx.insert(persons).values(rows.person);
-    for (const n of rows.names) await tx.insert(personNames).values(n);
-    for (const t of rows.phones) await tx.insert(telephoneNumbers).values(t);
-    for (const q of rows.secretQuestions) await tx.insert(secretQuestions).values(q);
-    if (rows.company) await tx.insert(companies).values(rows.company);
-    for (const a of rows.addresses) await tx.insert(customerAddresses).values(a);
-    for (const d of rows.documents) await tx.insert(documents).values(d);
-    for (const p of rows.preferences) await tx.insert(notificationPreferences).values(p);
-    await tx.insert(memberships).values(rows.membership);
+    const rows = newCustomerRows(actor, owner.id, data, secrets, at, options);
+    // Creating a customer starts KYC (OffBlocks): it is inserted with its verification, and the
+    // payload carries the verification URL.
+    const verification = this.verification.opening(rows.customer, rows.documents, at);
+    const customer = insertRow(tx, customers, { ...rows.customer, ...verification.columns });
+    if (rows.person) insertRows(tx, persons, [rows.person]);
+    insertRows(tx, personNames, rows.names);
+    insertRows(tx, telephoneNumbers, rows.phones);
+    insertRows(tx, secretQuestions, rows.secretQuestions);
+    if (rows.company) insertRows(tx, companies, [rows.company]);
+    insertRows(tx, customerAddresses, rows.addresses);
+    insertRows(tx, documents, rows.documents);
+    insertRows(tx, notificationPreferences, rows.preferences);
+    insertRows(tx, memberships, [rows.membership]);
+    insertRows(tx, verificationSessions, [verification.session]);
 
     events.push(
       await recordEvent(tx, actor, {
         type: "CREATED",
         customerId: customer.id,
-        organizationId,
+        organizationId: owner.id,
         changedFields: [...options.changedFields].sort(),
         occurredAt: at,
       }),
     );
-    // Creating a customer starts KYC (OffBlocks): the payload carries the verification URL.
-    return this.verification.startInTx(tx, actor, customer, events);
+    return customer;
   }
 
   /** Writes a person profile; with `current`, only what the input gives replaces what is there. */

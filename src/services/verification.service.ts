@@ -76,6 +76,11 @@ export interface SessionView {
   otherDocuments: DocumentRow[];
 }
 
+export interface Opening {
+  session: VerificationSessionRow;
+  columns: Pick<CustomerRow, "verificationStatus" | "verificationLevel" | "verificationUrl" | "verificationUpdatedAt">;
+}
+
 export class VerificationService {
   constructor(
     readonly db: Database,
@@ -115,17 +120,24 @@ export class VerificationService {
     await tx.insert(verificationSessions).values(session);
 
     const derived = await this.derive(tx, customer, true);
-    if (events.some((e) => e.customerId === customer.id && e.type === "CREATED")) {
-      // Created in this very change: starting verification is part of the creation (version 1,
-      // one CREATED event), not a change of its own.
-      const [row] = await tx
-        .update(customers)
-        .set({ verificationStatus: derived.status, verificationLevel: derived.level, verificationUrl: url, verificationUpdatedAt: at })
-        .where(eq(customers.id, customer.id))
-        .returning();
-      return row;
-    }
     return this.applyInTx(tx, actor, customer, { ...derived, url }, events);
+  }
+
+  /**
+   * The verification a customer starts with when it is created (creating a customer starts KYC):
+   * a new session to store once the customer row is in, and the columns the customer is inserted
+   * with, derived from the documents it arrives with. Being part of the creation (version 1, one
+   * CREATED event), it is not a change of its own, and it needs no read: nothing is stored yet.
+   */
+  opening(customer: Pick<CustomerRow, "id" | "type">, docs: readonly DocumentRow[], at: string): Opening {
+    const { session, url } = this.newSession(customer.id, at);
+    // In the order `derive` reads them.
+    const byId = [...docs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const derived = deriveVerification(customer.type, byId, true, at.slice(0, 10));
+    return {
+      session,
+      columns: { verificationStatus: derived.status, verificationLevel: derived.level, verificationUrl: url, verificationUpdatedAt: at },
+    };
   }
 
   /** A new open session for a customer, and its URL (which alone carries the token). */
