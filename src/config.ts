@@ -95,6 +95,8 @@ const ConfigSchema = z.object({
   METRICS_ENABLED: bool.default(true),
   METRICS_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
+  // The common request (one JSON POST with a valid document) skips express and Apollo's pipeline.
+  HTTP_FAST_PATH: bool.default(true),
   // How HTTP operations are executed: compiled once per document by graphql-jit, or by graphql-js.
   EXECUTOR: z.enum(["jit", "graphql-js"]).default("jit"),
 

@@ -3,7 +3,7 @@
 // never cookies, so Access-Control-Allow-Credentials is never sent: a page must hold the token
 // itself, and a browser never attaches one on its own. Apollo's CSRF prevention stays on beside
 // this: a request a browser would send without a preflight is refused by Apollo.
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestHandler } from "express";
 import type { Config } from "../config";
 
@@ -34,6 +34,30 @@ export function originMatcher(origins: readonly string[]): (origin: string) => b
   };
 }
 
+/** Adds `field` to the response's Vary header once. */
+function vary(res: ServerResponse, field: string): void {
+  const current = res.getHeader("vary");
+  if (current === undefined) res.setHeader("Vary", field);
+  else if (!String(current).toLowerCase().split(/\s*,\s*/).includes(field.toLowerCase())) res.setHeader("Vary", `${String(current)}, ${field}`);
+}
+
+/**
+ * The CORS headers of an actual (not preflight) request: Vary, and the allowed origin with the
+ * headers a page may read when its Origin is allowed. Express's middleware and the fast path share it.
+ */
+export function corsHeaders(config: Config): (req: IncomingMessage, res: ServerResponse) => void {
+  const allowed = originMatcher(config.CORS_ORIGINS);
+  const anyOrigin = config.CORS_ORIGINS.includes("*");
+  return (req, res) => {
+    // The answer depends on the Origin header, so shared caches must keep one per origin.
+    if (!anyOrigin) vary(res, "Origin");
+    const origin = req.headers.origin;
+    if (origin === undefined || !allowed(origin)) return;
+    res.setHeader("Access-Control-Allow-Origin", anyOrigin ? "*" : origin);
+    res.setHeader("Access-Control-Expose-Headers", CORS_EXPOSED_HEADERS.join(", "));
+  };
+}
+
 /**
  * Answers preflights (204 with the allowed methods and headers, or 403 for an origin not
  * allowed) and marks the responses to allowed origins. Mount on /graphql before everything else.
@@ -41,27 +65,26 @@ export function originMatcher(origins: readonly string[]): (origin: string) => b
 export function corsMiddleware(config: Config): RequestHandler {
   const allowed = originMatcher(config.CORS_ORIGINS);
   const anyOrigin = config.CORS_ORIGINS.includes("*");
+  const actual = corsHeaders(config);
   return (req, res, next) => {
-    const origin = req.headers.origin;
-    // The answer depends on the Origin header, so shared caches must keep one per origin.
-    if (!anyOrigin) res.vary("Origin");
     const preflight = req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined;
+    if (!preflight) {
+      actual(req, res);
+      next();
+      return;
+    }
+    const origin = req.headers.origin;
+    if (!anyOrigin) vary(res, "Origin");
     if (origin === undefined || !allowed(origin)) {
-      if (preflight) res.status(403).type("text/plain").send("This origin may not call this API (CORS_ORIGINS).\n");
-      else next();
+      res.status(403).type("text/plain").send("This origin may not call this API (CORS_ORIGINS).\n");
       return;
     }
     res.setHeader("Access-Control-Allow-Origin", anyOrigin ? "*" : origin);
-    if (preflight) {
-      res.vary("Access-Control-Request-Headers");
-      res.setHeader("Access-Control-Allow-Methods", ALLOWED_METHODS);
-      res.setHeader("Access-Control-Allow-Headers", CORS_ALLOWED_HEADERS.join(", "));
-      res.setHeader("Access-Control-Max-Age", String(PREFLIGHT_MAX_AGE_SECONDS));
-      res.status(204).end();
-      return;
-    }
-    res.setHeader("Access-Control-Expose-Headers", CORS_EXPOSED_HEADERS.join(", "));
-    next();
+    vary(res, "Access-Control-Request-Headers");
+    res.setHeader("Access-Control-Allow-Methods", ALLOWED_METHODS);
+    res.setHeader("Access-Control-Allow-Headers", CORS_ALLOWED_HEADERS.join(", "));
+    res.setHeader("Access-Control-Max-Age", String(PREFLIGHT_MAX_AGE_SECONDS));
+    res.status(204).end();
   };
 }
 

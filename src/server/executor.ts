@@ -4,7 +4,7 @@
 // gateway interface; parsing, validation (with the query limits), plugins, context and error
 // formatting stay Apollo's. Subscriptions (graphql-ws) keep graphql-js's `subscribe`.
 import type { ApolloServerOptionsWithGateway, BaseContext } from "@apollo/server";
-import { GraphQLError, printSchema, type ExecutionResult, type GraphQLSchema } from "graphql";
+import { GraphQLError, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from "graphql";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 
 type GatewayInterface = ApolloServerOptionsWithGateway<BaseContext>["gateway"];
@@ -14,23 +14,50 @@ type GatewaySchemaLoadOrUpdateCallback = Parameters<GatewayInterface["onSchemaLo
 /** Compiled documents kept; the least recently used one is dropped beyond this. */
 const MAX_COMPILED = 1000;
 
-export function jitExecutor(schema: GraphQLSchema): GatewayExecutor {
-  const compiled = new Map<string, CompiledQuery>();
-  return async (request) => {
-    const key = `${request.operationName ?? ""}:${request.queryHash}`;
-    let query = compiled.get(key);
+/**
+ * Compiled operations by a key naming the document and operation; shared by Apollo's executor and
+ * the HTTP fast path, so that a document is compiled once whichever path runs it first.
+ */
+export class CompiledOperations {
+  private readonly compiled = new Map<string, CompiledQuery>();
+
+  constructor(private readonly schema: GraphQLSchema) {}
+
+  /** The compiled operation, or the errors compileQuery reports for what it cannot run. */
+  get(key: string, document: DocumentNode, operationName: string | null | undefined): CompiledQuery | ExecutionResult {
+    let query = this.compiled.get(key);
     if (query) {
-      compiled.delete(key);
+      this.compiled.delete(key);
     } else {
-      const result = compileQuery(schema, request.document, request.operationName ?? undefined, { disablingCapturingStackErrors: true });
+      const result = compileQuery(this.schema, document, operationName ?? undefined, { disablingCapturingStackErrors: true });
       // Only documents that passed validation get here; compileQuery still reports what it cannot run.
       if (!isCompiledQuery(result)) return result;
       query = result;
-      if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+      if (this.compiled.size >= MAX_COMPILED) this.compiled.delete(this.compiled.keys().next().value!);
     }
-    compiled.set(key, query);
-    return asGraphQLErrors(await query.query(undefined, request.context, request.request.variables ?? {}));
-  };
+    this.compiled.set(key, query);
+    return query;
+  }
+
+  /** Runs the operation; its errors are graphql-js GraphQLErrors, as the error map expects. */
+  async execute(key: string, document: DocumentNode, operationName: string | null | undefined, context: unknown, variables: Record<string, unknown>): Promise<ExecutionResult> {
+    const query = this.get(key, document, operationName);
+    if (!isCompiledQuery(query)) return query;
+    return asGraphQLErrors(await query.query(undefined, context, variables));
+  }
+}
+
+/** Over HTTP a subscription would run once and end; it is refused with where to find it instead. */
+const SUBSCRIPTION_OVER_HTTP = () =>
+  new GraphQLError("Subscriptions are served over WebSocket (graphql-ws) at /graphql, not over HTTP.", {
+    extensions: { code: "BAD_REQUEST", http: { status: 400 } },
+  });
+
+export function jitExecutor(operations: CompiledOperations): GatewayExecutor {
+  return async (request) =>
+    request.operation?.operation === "subscription"
+      ? { errors: [SUBSCRIPTION_OVER_HTTP()] }
+      : operations.execute(`${request.operationName ?? ""}:${request.queryHash}`, request.document, request.operationName, request.context, request.request.variables ?? {});
 }
 
 /**
@@ -55,7 +82,7 @@ function asGraphQLErrors(result: ExecutionResult): ExecutionResult {
 }
 
 /** A "gateway" that serves one fixed schema with the jit executor. */
-export function jitGateway(schema: GraphQLSchema): GatewayInterface {
+export function jitGateway(schema: GraphQLSchema, operations: CompiledOperations): GatewayInterface {
   let onLoad: GatewaySchemaLoadOrUpdateCallback | null = null;
   return {
     onSchemaLoadOrUpdate(callback) {
@@ -66,7 +93,7 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
     },
     async load() {
       onLoad?.({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
-      return { executor: jitExecutor(schema) };
+      return { executor: jitExecutor(operations) };
     },
     async stop() {},
   };

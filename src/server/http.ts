@@ -19,7 +19,8 @@ import { mailboxRoutes } from "./mailbox.routes";
 import { explorerRoutes } from "./explorer";
 import { corsMiddleware, webSocketOriginCheck } from "./cors";
 import { TrustedDocuments, persistedDocumentErrorExtensions, persistedDocumentsMiddleware, resolveSubscription } from "./persisted-documents";
-import { jitGateway } from "./executor";
+import { CompiledOperations, jitGateway } from "./executor";
+import { createFastPath } from "./fast-path";
 import { requestLogPlugin } from "./request-log";
 import { idempotencyPlugin } from "./idempotency";
 import { limitErrorExtensions, limitsMiddleware, limitsPlugin, limitSubscription, limitValidationRules } from "./limits";
@@ -40,9 +41,14 @@ export async function startServer(options: {
   const { config, schema, deps, logger } = options;
   const app = express();
   app.disable("x-powered-by");
-  const httpServer = http.createServer(app);
   const contexts = createContextFactory(deps);
   const formatError = createErrorFormatter(logger);
+  const operations = config.EXECUTOR === "jit" ? new CompiledOperations(schema) : null;
+  // TRUSTED_DOCUMENTS changes what a document may be: those servers send everything through Apollo.
+  const fastPath = config.HTTP_FAST_PATH && !config.TRUSTED_DOCUMENTS
+    ? createFastPath({ config, schema, contextFor: contexts.contextFor, operations, formatError, logger, metrics: deps.metrics ?? null })
+    : null;
+  const httpServer = http.createServer(fastPath ? (req, res) => fastPath.handle(req, res, () => app(req, res)) : app);
 
   // Subscribe messages are held to the same size as HTTP bodies (ws allows 100 MiB by default).
   // Browsers send Origin on the upgrade: a page from an origin outside CORS_ORIGINS is refused.
@@ -85,20 +91,25 @@ export async function startServer(options: {
       // The same error map as over HTTP.
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
-      // Only documents that do not parse, validate or fit the limits fail before execution.
+      // Only documents that do not parse, validate or fit the limits fail before execution; a
+      // stream that fails once running (its error wraps the cause) goes through the error map.
       onError: (_ctx, _id, _payload, errors) =>
-        errors.map((e) => ({
-          message: e.message,
-          locations: e.locations,
-          extensions: limitErrorExtensions(e) ?? persistedDocumentErrorExtensions(e) ?? { code: "GRAPHQL_VALIDATION_FAILED" },
-        })),
+        errors.map((e) =>
+          e.originalError
+            ? formatError(e.toJSON(), e)
+            : {
+                message: e.message,
+                locations: e.locations,
+                extensions: limitErrorExtensions(e) ?? persistedDocumentErrorExtensions(e) ?? { code: "GRAPHQL_VALIDATION_FAILED" },
+              },
+        ),
     },
     wsServer,
   );
 
   const apollo = new ApolloServer<Context>({
     // graphql-jit compiles each distinct operation once (EXECUTOR=graphql-js runs graphql-js instead).
-    ...(config.EXECUTOR === "jit" ? { gateway: jitGateway(schema) } : { schema }),
+    ...(operations ? { gateway: jitGateway(schema, operations) } : { schema }),
     formatError,
     validationRules: limitValidationRules(config),
     // Arrays of operations in one POST; limitsMiddleware refuses more than MAX_BATCH_SIZE.
@@ -192,6 +203,7 @@ export async function startServer(options: {
     httpServer,
     url,
     async close() {
+      fastPath?.stop();
       await apollo.stop();
     },
   };

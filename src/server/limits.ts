@@ -94,6 +94,17 @@ function guardFor(config: Config): CostGuard {
   return guard;
 }
 
+/** Prices an operation and takes its cost from the credential's bucket (the HTTP fast path's limitsPlugin). */
+export function operationCharger(config: Config): CostGuard["charge"] {
+  const guard = guardFor(config);
+  return (...args) => guard.charge(...args);
+}
+
+/** Every validation rule a document must pass: graphql-js's, the limits, and no introspection when it is off. */
+export function allValidationRules(config: Config): ValidationRule[] {
+  return [...specifiedRules, ...documentLimitRules(config), ...(config.INTROSPECTION ? [] : [NoSchemaIntrospectionCustomRule])];
+}
+
 /** Depth, aliases and directives per operation: Apollo's `validationRules`. */
 export function limitValidationRules(config: Config): ValidationRule[] {
   return documentLimitRules(config);
@@ -129,11 +140,7 @@ export function limitsPlugin(config: Config): ApolloServerPlugin<Context> {
  */
 export function limitSubscription(config: Config, schema: GraphQLSchema) {
   const guard = guardFor(config);
-  const rules = [
-    ...specifiedRules,
-    ...documentLimitRules(config),
-    ...(config.INTROSPECTION ? [] : [NoSchemaIntrospectionCustomRule]),
-  ];
+  const rules = allValidationRules(config);
   return (payload: SubscribePayload, credential: string): ExecutionArgs | readonly GraphQLError[] => {
     const tooMany = tokenLimitError(config, [payload.query]);
     if (tooMany) return [tooMany];

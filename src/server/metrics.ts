@@ -109,18 +109,25 @@ export class Metrics {
     return name;
   }
 
-  /** Times every HTTP GraphQL operation and counts its outcome and error codes. */
+  /** Starts timing an HTTP GraphQL operation; the returned function records its outcome and error codes. */
+  operationStarted(): (operationName: string | null | undefined, type: string | undefined, errorCodes: readonly string[]) => void {
+    const end = this.duration.startTimer();
+    return (operationName, type, codes) => {
+      const labels = { operation: this.operationLabel(operationName), type: type ?? "unknown" };
+      end(labels);
+      this.requests.inc({ ...labels, outcome: codes.length ? "error" : "ok" });
+      for (const code of codes) this.errors.inc({ code });
+    };
+  }
+
+  /** Times every HTTP GraphQL operation Apollo answers and counts its outcome and error codes. */
   plugin(): ApolloServerPlugin<Context> {
     return {
       requestDidStart: async () => {
-        const end = this.duration.startTimer();
+        const answered = this.operationStarted();
         return {
           willSendResponse: async ({ request, response, operation, operationName }) => {
-            const labels = { operation: this.operationLabel(operationName ?? request.operationName), type: operation?.operation ?? "unknown" };
-            const codes = sentErrorCodes(response);
-            end(labels);
-            this.requests.inc({ ...labels, outcome: codes.length ? "error" : "ok" });
-            for (const code of codes) this.errors.inc({ code });
+            answered(operationName ?? request.operationName, operation?.operation, sentErrorCodes(response));
           },
         };
       },

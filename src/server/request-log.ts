@@ -6,28 +6,48 @@ import type { Logger } from "../lib/logger";
 import type { Context } from "../resolvers/context";
 import { statementScope } from "../db/client";
 
+/** The request's id: the client's X-Request-Id (up to 100 characters), else a new one. */
+export function requestIdOf(header: string | string[] | undefined): string {
+  return (typeof header === "string" ? header.slice(0, 100) : "") || randomUUID();
+}
+
+/** Writes the operation's log line; `started` is process.hrtime.bigint() when the request arrived. */
+export function logOperation(
+  logger: Logger,
+  line: { requestId: string; started: bigint; operation: string | null; operationName: string | null; principal: string | null; errorCodes: readonly string[] },
+): void {
+  const codes = [...new Set(line.errorCodes)];
+  logger.info(
+    {
+      requestId: line.requestId,
+      operation: line.operation,
+      operationName: line.operationName,
+      principal: line.principal,
+      durationMs: Number(process.hrtime.bigint() - line.started) / 1e6,
+      outcome: codes.length ? "error" : "ok",
+      errorCodes: codes,
+      sqlStatements: statementScope.getStore()?.sqlStatements,
+    },
+    "graphql request",
+  );
+}
+
 export function requestLogPlugin(logger: Logger): ApolloServerPlugin<Context> {
   return {
     async requestDidStart({ request }) {
       const started = process.hrtime.bigint();
-      const requestId = request.http?.headers.get("x-request-id")?.slice(0, 100) || randomUUID();
+      const requestId = requestIdOf(request.http?.headers.get("x-request-id"));
       return {
         async willSendResponse({ response, operation, operationName, contextValue }) {
           response.http.headers.set("x-request-id", requestId);
-          const codes = [...new Set(sentErrorCodes(response))];
-          logger.info(
-            {
-              requestId,
-              operation: operation?.operation ?? null,
-              operationName: operationName ?? null,
-              principal: contextValue?.principal?.id ?? null,
-              durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-              outcome: codes.length ? "error" : "ok",
-              errorCodes: codes,
-              sqlStatements: statementScope.getStore()?.sqlStatements,
-            },
-            "graphql request",
-          );
+          logOperation(logger, {
+            requestId,
+            started,
+            operation: operation?.operation ?? null,
+            operationName: operationName ?? null,
+            principal: contextValue?.principal?.id ?? null,
+            errorCodes: sentErrorCodes(response),
+          });
         },
       };
     },
