@@ -396,6 +396,18 @@ const referenceHolder = perConnection((db) =>
     .prepare(),
 );
 
+/** Inserts a new customer's profile, addresses, documents and preferences (after its own row), a statement per table. */
+export function insertCustomerParts(tx: Db, rows: NewCustomerRows): void {
+    if (rows.person) insertRows(tx, persons, [rows.person]);
+    insertRows(tx, personNames, rows.names);
+    insertRows(tx, telephoneNumbers, rows.phones);
+    insertRows(tx, secretQuestions, rows.secretQuestions);
+    if (rows.company) insertRows(tx, companies, [rows.company]);
+    insertRows(tx, customerAddresses, rows.addresses);
+    insertRows(tx, documents, rows.documents);
+    insertRows(tx, notificationPreferences, rows.preferences);
+}
+
 export class CustomerService {
   constructor(
     private readonly db: Database,
@@ -454,14 +466,7 @@ export class CustomerService {
     // payload carries the verification URL.
     const verification = this.verification.opening(rows.customer, rows.documents, at);
     const customer = insertRow(tx, customers, { ...rows.customer, ...verification.columns });
-    if (rows.person) insertRows(tx, persons, [rows.person]);
-    insertRows(tx, personNames, rows.names);
-    insertRows(tx, telephoneNumbers, rows.phones);
-    insertRows(tx, secretQuestions, rows.secretQuestions);
-    if (rows.company) insertRows(tx, companies, [rows.company]);
-    insertRows(tx, customerAddresses, rows.addresses);
-    insertRows(tx, documents, rows.documents);
-    insertRows(tx, notificationPreferences, rows.preferences);
+    insertCustomerParts(tx, rows);
     insertRows(tx, memberships, [rows.membership]);
     insertRows(tx, verificationSessions, [verification.session]);
 

@@ -13,23 +13,12 @@
 // Events are not published on the in-process bus (nobody listens to it in a CLI process); they
 // are in the log, where subscribers resuming with `after`, incremental exports and the webhook
 // worker read them.
-import type Database from "better-sqlite3";
-import { getTableColumns, getTableName, type Column } from "drizzle-orm";
-import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { z } from "zod";
 import type { Database as AppDatabase, Db } from "../db/client";
 import {
-  companies,
-  customerAddresses,
   customerEvents,
   customers,
-  documents,
   memberships,
-  notificationPreferences,
-  personNames,
-  persons,
-  secretQuestions,
-  telephoneNumbers,
   verificationSessions,
   wallets,
   type RegistrationPolicyRow,
@@ -41,6 +30,7 @@ import { DATA_CENTER_IDS, type Channel } from "../types/enums";
 import type { Actor } from "./actor";
 import {
   createdFields,
+  insertCustomerParts,
   newCustomerRows,
   referenceTaken,
   type CustomerService,
@@ -50,6 +40,7 @@ import {
 } from "./customer.service";
 import { UserErrors, type UserErrorData } from "./errors";
 import type { OrganizationService } from "./organization.service";
+import { insertRows } from "./prepared";
 import { missingByPolicy } from "./registration-policy";
 import {
   createCustomerSchema,
@@ -554,32 +545,6 @@ function applyState(planned: NewCustomerRows, state: NonNullable<ImportedState>,
 const hasSecrets = (data: CreateCustomerData) =>
   data.person != null && (data.person.password != null || data.person.pinCode != null || data.person.secretQuestions != null);
 
-/** Inserts rows (drizzle row objects) by statements prepared once per table and column set. */
-class RowWriter {
-  private readonly statements = new Map<string, { statement: Database.Statement; columns: Column[] }>();
-  private readonly columnsOf = new Map<SQLiteTable, Record<string, Column>>();
-
-  constructor(private readonly sqlite: Database.Database) {}
-
-  insert(table: SQLiteTable, row: object): void {
-    const values = row as Record<string, unknown>;
-    const keys = Object.keys(values).filter((k) => values[k] !== undefined);
-    const name = getTableName(table);
-    const signature = `${name}:${keys.join(",")}`;
-    let entry = this.statements.get(signature);
-    if (!entry) {
-      let columns = this.columnsOf.get(table);
-      if (!columns) this.columnsOf.set(table, (columns = getTableColumns(table)));
-      const picked = keys.map((k) => columns[k]);
-      const statement = this.sqlite.prepare(
-        `insert into "${name}" (${picked.map((c) => `"${c.name}"`).join(", ")}) values (${picked.map(() => "?").join(", ")})`,
-      );
-      this.statements.set(signature, (entry = { statement, columns: picked }));
-    }
-    entry.statement.run(keys.map((k, i) => (values[k] === null ? null : entry.columns[i].mapToDriverValue(values[k]))));
-  }
-}
-
 export class ImportService {
   constructor(
     private readonly db: AppDatabase,
@@ -636,7 +601,6 @@ export class ImportService {
     const { organizations, verification } = this.services;
     const { actor } = options;
     const sqlite = this.db.sqlite;
-    const rows = new RowWriter(sqlite);
     const exists = {
       customer: sqlite.prepare("select 1 from customers where id = ?").pluck(),
       address: sqlite.prepare("select 1 from customer_addresses where id = ?").pluck(),
@@ -726,22 +690,14 @@ export class ImportService {
       const id = planned.customer.id;
       const { memberships: membershipRows, wallets: walletRows, session } = applyState(planned, state, at, () => verification.newSession(id, at));
 
-      rows.insert(customers, planned.customer);
-      if (planned.person) rows.insert(persons, planned.person);
-      for (const n of planned.names) rows.insert(personNames, n);
-      for (const t of planned.phones) rows.insert(telephoneNumbers, t);
-      for (const q of planned.secretQuestions) rows.insert(secretQuestions, q);
-      if (planned.company) rows.insert(companies, planned.company);
-      for (const a of planned.addresses) rows.insert(customerAddresses, a);
-      for (const d of planned.documents) rows.insert(documents, d);
-      for (const n of planned.preferences) rows.insert(notificationPreferences, n);
-      for (const m of membershipRows) rows.insert(memberships, m);
-      for (const w of walletRows) rows.insert(wallets, w);
-      rows.insert(
-        customerEvents,
+      insertRows(tx, customers, [planned.customer]);
+      insertCustomerParts(tx, planned);
+      insertRows(tx, memberships, membershipRows);
+      insertRows(tx, wallets, walletRows);
+      insertRows(tx, customerEvents, [
         eventRow(actor, { type: "CREATED", customerId: id, organizationId, changedFields: [...p.changedFields].sort(), occurredAt: at }),
-      );
-      if (session) rows.insert(verificationSessions, session);
+      ]);
+      if (session) insertRows(tx, verificationSessions, [session]);
     };
 
     return async (tx: Db, batch: Prepared[]): Promise<number> => {
