@@ -25,6 +25,7 @@ import { requestLogPlugin } from "./request-log";
 import { idempotencyPlugin } from "./idempotency";
 import { limitErrorExtensions, limitsMiddleware, limitsPlugin, limitSubscription, limitValidationRules } from "./limits";
 import { verificationRoutes } from "./verification.routes";
+import { sharedSubscribe } from "./subscription-execution";
 
 export interface RunningServer {
   httpServer: http.Server;
@@ -88,6 +89,8 @@ export async function startServer(options: {
       },
       // One context per subscription; its resolvers take fresh loaders for every event.
       context: (ctx) => contexts.contextOf(ctx.extra.auth!),
+      // Each event is executed once per group of subscribers that would get the same result.
+      subscribe: sharedSubscribe(),
       // The same error map as over HTTP.
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
