@@ -17,6 +17,8 @@ export interface EventSelection {
 }
 
 const REPLAY_BATCH = 500;
+/** Live events a stream may hold for a subscriber that does not keep up; beyond, the stream fails. */
+const MAX_WAITING = 10_000;
 
 function matches(event: CustomerEventRow, s: EventSelection): boolean {
   return (
@@ -24,6 +26,125 @@ function matches(event: CustomerEventRow, s: EventSelection): boolean {
     (!s.organizationId || event.organizationId === s.organizationId) &&
     (!s.types?.length || s.types.includes(event.type))
   );
+}
+
+/** The live events of one stream that it has not taken yet. */
+class LiveQueue {
+  private readonly waiting: CustomerEventRow[] = [];
+  private taker: ((event: CustomerEventRow | null) => void) | null = null;
+  private failure: AppError | null = null;
+  private closed = false;
+
+  constructor(
+    readonly selection: EventSelection,
+    private readonly onClose: (queue: LiveQueue) => void,
+  ) {}
+
+  /** Called by the feed with every event of the stream's customer (or every event): keeps the matching ones. */
+  offer(event: CustomerEventRow): void {
+    if (this.closed || !matches(event, this.selection)) return;
+    if (this.taker) {
+      const take = this.taker;
+      this.taker = null;
+      take(event);
+    } else if (this.waiting.length < MAX_WAITING) {
+      this.waiting.push(event);
+    } else {
+      this.failure = new AppError("INTERNAL_SERVER_ERROR", `More than ${MAX_WAITING} events were waiting for this subscriber; subscribe again with \`after\` the last event received.`);
+      this.close();
+    }
+  }
+
+  /** The next live event; null once the queue is closed. */
+  take(): Promise<CustomerEventRow | null> {
+    const next = this.waiting.shift();
+    if (next) return Promise.resolve(next);
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.taker = resolve;
+    });
+  }
+
+  /** Stops listening now; a take() that waits gets null. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose(this);
+    this.taker?.(null);
+    this.taker = null;
+  }
+}
+
+/**
+ * The live events of every open stream of one bus, from a single bus listener: each event goes
+ * only to the streams of its customer and to those that follow every customer, and a stream
+ * wakes only for an event it matches. (A Repeater per subscriber, each woken by every event,
+ * cost more per delivery than everything else together.)
+ */
+class LiveFeed {
+  private readonly byCustomer = new Map<string, Set<LiveQueue>>();
+  private readonly everyCustomer = new Set<LiveQueue>();
+  private open = 0;
+  private stop: (() => void) | null = null;
+
+  constructor(private readonly bus: EventBus) {}
+
+  /** Starts listening at once, for the events that `selection` matches. */
+  listen(selection: EventSelection): LiveQueue {
+    const queue = new LiveQueue(selection, (q) => this.remove(q));
+    const customerId = selection.customerId;
+    if (customerId) {
+      let queues = this.byCustomer.get(customerId);
+      if (!queues) this.byCustomer.set(customerId, (queues = new Set()));
+      queues.add(queue);
+    } else {
+      this.everyCustomer.add(queue);
+    }
+    this.open += 1;
+    this.stop ??= this.bus.listen(Topic.CustomerEvent, (event) => this.deliver(event));
+    return queue;
+  }
+
+  private deliver(event: CustomerEventRow): void {
+    const queues = this.byCustomer.get(event.customerId);
+    if (queues) for (const queue of queues) queue.offer(event);
+    for (const queue of this.everyCustomer) queue.offer(event);
+  }
+
+  private remove(queue: LiveQueue): void {
+    const customerId = queue.selection.customerId;
+    if (customerId) {
+      const queues = this.byCustomer.get(customerId);
+      queues?.delete(queue);
+      if (queues?.size === 0) this.byCustomer.delete(customerId);
+    } else {
+      this.everyCustomer.delete(queue);
+    }
+    this.open -= 1;
+    if (this.open === 0) {
+      this.stop?.();
+      this.stop = null;
+    }
+  }
+
+  /** Streams listening now (for tests: a stream that ended must not be one). */
+  get listening(): number {
+    return this.open;
+  }
+}
+
+const feeds = new WeakMap<EventBus, LiveFeed>();
+
+function feedOf(bus: EventBus): LiveFeed {
+  let feed = feeds.get(bus);
+  if (!feed) feeds.set(bus, (feed = new LiveFeed(bus)));
+  return feed;
+}
+
+/** How many event streams of `bus` are listening. */
+export function listeningStreams(bus: EventBus): number {
+  return feeds.get(bus)?.listening ?? 0;
 }
 
 /**
@@ -41,16 +162,15 @@ export async function openCustomerEventStream(
     if (!from) throw new AppError("BAD_USER_INPUT", `Event ${selection.after} does not exist.`, { argument: "after" });
     afterSeq = from.seq;
   }
-  const live = bus.subscribe(Topic.CustomerEvent)[Symbol.asyncIterator]();
-  // Starts listening now; the first live value is awaited after the replay.
-  const pending = live.next();
-  const events = stream(db, live, pending, afterSeq, selection);
+  // Starts listening now; live events wait in the queue while the log is replayed.
+  const live = feedOf(bus).listen(selection);
+  const events = stream(db, live, afterSeq, selection);
   // A generator waiting for the next live event would only see return() once that event came:
-  // a subscriber that leaves must end its stream (and its bus listener) now, so return() ends
-  // the live iterator first, which lets the waiting generator finish.
+  // a subscriber that leaves must end its stream (and its bus listener) now, so return() closes
+  // the live queue first, which lets the waiting generator finish.
   const original = events.return.bind(events);
   events.return = async (value) => {
-    await live.return?.();
+    live.close();
     return original(value);
   };
   return events;
@@ -58,8 +178,7 @@ export async function openCustomerEventStream(
 
 async function* stream(
   db: Db,
-  live: AsyncIterator<CustomerEventRow>,
-  pending: Promise<IteratorResult<CustomerEventRow>>,
+  live: LiveQueue,
   afterSeq: number | null,
   selection: EventSelection,
 ): AsyncGenerator<CustomerEventRow> {
@@ -86,15 +205,14 @@ async function* stream(
       }
     }
     for (;;) {
-      const { value, done } = await pending;
-      if (done) return;
-      pending = live.next();
-      if (value.seq > lastSeq && matches(value, selection)) {
-        lastSeq = value.seq;
-        if (!selection.visible || (await selection.visible(value.customerId))) yield value;
+      const event = await live.take();
+      if (!event) return;
+      if (event.seq > lastSeq) {
+        lastSeq = event.seq;
+        if (!selection.visible || (await selection.visible(event.customerId))) yield event;
       }
     }
   } finally {
-    await live.return?.();
+    live.close();
   }
 }

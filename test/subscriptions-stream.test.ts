@@ -1,0 +1,65 @@
+// The event streams behind subscriptions, on their own: one bus listener for all of them, and a
+// stream that ends stops listening at once.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { openDatabase, type Database } from "../src/db/client";
+import type { CustomerEventRow } from "../src/db/schema";
+import { createEventBus, Topic } from "../src/events/pubsub";
+import { listeningStreams, openCustomerEventStream } from "../src/events/stream";
+
+let db: Database;
+before(() => {
+  db = openDatabase(":memory:");
+});
+after(() => db.close());
+
+let seq = 0;
+const event = (customerId: string): CustomerEventRow => ({
+  seq: ++seq,
+  id: `event_${seq}`,
+  organizationId: "org_1",
+  type: "UPDATED",
+  customerId,
+  changedFields: ["nickname"],
+  actor: "test",
+  via: "API",
+  occurredAt: new Date().toISOString(),
+});
+
+test("a stream that its subscriber leaves stops listening at once, without waiting for another event", async () => {
+  const bus = createEventBus();
+  const a = await openCustomerEventStream(db.read, bus, { customerId: "cus_a" });
+  const every = await openCustomerEventStream(db.read, bus, {});
+  assert.equal(listeningStreams(bus), 2);
+  const waiting = a.next();
+  await a.return(undefined);
+  assert.deepEqual(await waiting, { value: undefined, done: true });
+  assert.equal(listeningStreams(bus), 1);
+  bus.publish(Topic.CustomerEvent, event("cus_a"));
+  assert.equal((await every.next()).value?.customerId, "cus_a");
+  await every.return(undefined);
+  assert.equal(listeningStreams(bus), 0);
+});
+
+test("each stream gets the events it matches, in order", async () => {
+  const bus = createEventBus();
+  const a = await openCustomerEventStream(db.read, bus, { customerId: "cus_a", types: ["UPDATED"] });
+  const b = await openCustomerEventStream(db.read, bus, { customerId: "cus_b" });
+  const published = ["cus_b", "cus_a", "cus_c", "cus_a"].map(event);
+  published.push({ ...event("cus_a"), type: "ARCHIVED" });
+  for (const e of published) bus.publish(Topic.CustomerEvent, e);
+  assert.equal((await a.next()).value, published[1]);
+  assert.equal((await a.next()).value, published[3]);
+  assert.equal((await b.next()).value, published[0]);
+  await Promise.all([a.return(undefined), b.return(undefined)]);
+});
+
+test("a subscriber that falls 10,000 events behind gets those, then an error, and no longer listens", async () => {
+  const bus = createEventBus();
+  const stream = await openCustomerEventStream(db.read, bus, { customerId: "cus_slow" });
+  const first = seq + 1;
+  for (let i = 0; i <= 10_000; i++) bus.publish(Topic.CustomerEvent, event("cus_slow"));
+  assert.equal(listeningStreams(bus), 0);
+  for (let i = 0; i < 10_000; i++) assert.equal((await stream.next()).value?.seq, first + i);
+  await assert.rejects(stream.next(), /More than 10000 events were waiting/);
+});
