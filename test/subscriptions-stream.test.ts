@@ -32,12 +32,12 @@ test("a stream that its subscriber leaves stops listening at once, without waiti
   const every = await openCustomerEventStream(db.read, bus, {});
   assert.equal(listeningStreams(bus), 2);
   const waiting = a.next();
-  await a.return(undefined);
+  await a.return();
   assert.deepEqual(await waiting, { value: undefined, done: true });
   assert.equal(listeningStreams(bus), 1);
   bus.publish(Topic.CustomerEvent, event("cus_a"));
   assert.equal((await every.next()).value?.customerId, "cus_a");
-  await every.return(undefined);
+  await every.return();
   assert.equal(listeningStreams(bus), 0);
 });
 
@@ -51,7 +51,7 @@ test("each stream gets the events it matches, in order", async () => {
   assert.equal((await a.next()).value, published[1]);
   assert.equal((await a.next()).value, published[3]);
   assert.equal((await b.next()).value, published[0]);
-  await Promise.all([a.return(undefined), b.return(undefined)]);
+  await Promise.all([a.return(), b.return()]);
 });
 
 test("a subscriber that falls 10,000 events behind gets those, then an error, and no longer listens", async () => {
@@ -62,4 +62,20 @@ test("a subscriber that falls 10,000 events behind gets those, then an error, an
   assert.equal(listeningStreams(bus), 0);
   for (let i = 0; i < 10_000; i++) assert.equal((await stream.next()).value?.seq, first + i);
   await assert.rejects(stream.next(), /More than 10000 events were waiting/);
+});
+
+test("tenancy is asked per event; a check that fails ends the stream with its error and stops listening", async () => {
+  const bus = createEventBus();
+  const failing = new Error("tenancy check failed");
+  const stream = await openCustomerEventStream(db.read, bus, {
+    visible: async (customerId) => {
+      if (customerId === "cus_broken") throw failing;
+      return customerId !== "cus_hidden";
+    },
+  });
+  const published = ["cus_hidden", "cus_shown", "cus_broken", "cus_shown"].map(event);
+  for (const e of published) bus.publish(Topic.CustomerEvent, e);
+  assert.equal((await stream.next()).value, published[1]);
+  await assert.rejects(stream.next(), failing);
+  assert.equal(listeningStreams(bus), 0);
 });

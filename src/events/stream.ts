@@ -28,10 +28,17 @@ function matches(event: CustomerEventRow, s: EventSelection): boolean {
   );
 }
 
-/** The live events of one stream that it has not taken yet. */
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * The live events of one stream that it has not taken yet, as iterator results: a live event
+ * costs a subscriber one promise, resolved as the event is published.
+ */
 class LiveQueue {
   private readonly waiting: CustomerEventRow[] = [];
-  private taker: ((event: CustomerEventRow | null) => void) | null = null;
+  private readonly takers: ((result: IteratorResult<CustomerEventRow>) => void)[] = [];
+  /** Events up to this one are skipped: replayed already, or published out of order. */
+  private lastSeq = 0;
   private failure: AppError | null = null;
   private closed = false;
 
@@ -42,11 +49,11 @@ class LiveQueue {
 
   /** Called by the feed with every event of the stream's customer (or every event): keeps the matching ones. */
   offer(event: CustomerEventRow): void {
-    if (this.closed || !matches(event, this.selection)) return;
-    if (this.taker) {
-      const take = this.taker;
-      this.taker = null;
-      take(event);
+    if (this.closed || event.seq <= this.lastSeq || !matches(event, this.selection)) return;
+    this.lastSeq = event.seq;
+    const take = this.takers.shift();
+    if (take) {
+      take({ value: event, done: false });
     } else if (this.waiting.length < MAX_WAITING) {
       this.waiting.push(event);
     } else {
@@ -55,24 +62,28 @@ class LiveQueue {
     }
   }
 
-  /** The next live event; null once the queue is closed. */
-  take(): Promise<CustomerEventRow | null> {
+  /** The next live event; done once the queue is closed. */
+  take(): Promise<IteratorResult<CustomerEventRow>> {
     const next = this.waiting.shift();
-    if (next) return Promise.resolve(next);
+    if (next) return Promise.resolve({ value: next, done: false });
     if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.resolve(null);
-    return new Promise((resolve) => {
-      this.taker = resolve;
-    });
+    if (this.closed) return Promise.resolve(DONE);
+    return new Promise((resolve) => this.takers.push(resolve));
   }
 
-  /** Stops listening now; a take() that waits gets null. */
+  /** After a replay up to `seq`: the live events it already gave are dropped, waiting or to come. */
+  skipThrough(seq: number): void {
+    if (seq <= this.lastSeq) return;
+    this.lastSeq = seq;
+    while (this.waiting.length && this.waiting[0].seq <= seq) this.waiting.shift();
+  }
+
+  /** Stops listening now; takes that wait end the stream. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.onClose(this);
-    this.taker?.(null);
-    this.taker = null;
+    for (const take of this.takers.splice(0)) take(DONE);
   }
 }
 
@@ -155,7 +166,7 @@ export async function openCustomerEventStream(
   db: Db,
   bus: EventBus,
   selection: EventSelection,
-): Promise<AsyncGenerator<CustomerEventRow>> {
+): Promise<CustomerEventStream> {
   let afterSeq: number | null = null;
   if (selection.after) {
     const from = await db.select({ seq: customerEvents.seq }).from(customerEvents).where(eq(customerEvents.id, selection.after)).get();
@@ -163,56 +174,84 @@ export async function openCustomerEventStream(
     afterSeq = from.seq;
   }
   // Starts listening now; live events wait in the queue while the log is replayed.
-  const live = feedOf(bus).listen(selection);
-  const events = stream(db, live, afterSeq, selection);
-  // A generator waiting for the next live event would only see return() once that event came:
-  // a subscriber that leaves must end its stream (and its bus listener) now, so return() closes
-  // the live queue first, which lets the waiting generator finish.
-  const original = events.return.bind(events);
-  events.return = async (value) => {
-    live.close();
-    return original(value);
-  };
-  return events;
+  return new CustomerEventStream(feedOf(bus).listen(selection), afterSeq === null ? null : replay(db, afterSeq, selection), selection);
 }
 
-async function* stream(
-  db: Db,
-  live: LiveQueue,
-  afterSeq: number | null,
-  selection: EventSelection,
-): AsyncGenerator<CustomerEventRow> {
-  let lastSeq = afterSeq ?? 0;
-  try {
-    if (afterSeq !== null) {
-      const filters: SQL[] = [];
-      if (selection.customerId) filters.push(eq(customerEvents.customerId, selection.customerId));
-      if (selection.organizationId) filters.push(eq(customerEvents.organizationId, selection.organizationId));
-      if (selection.types?.length) filters.push(inArray(customerEvents.type, selection.types));
-      for (;;) {
-        const batch = await db
-          .select()
-          .from(customerEvents)
-          .where(and(gt(customerEvents.seq, lastSeq), ...filters))
-          .orderBy(asc(customerEvents.seq))
-          .limit(REPLAY_BATCH)
-          .all();
-        for (const event of batch) {
-          lastSeq = event.seq;
-          if (!selection.visible || (await selection.visible(event.customerId))) yield event;
-        }
-        if (batch.length < REPLAY_BATCH) break;
-      }
-    }
+/**
+ * The log after `afterSeq`, then the live events. Not an async generator: one waiting for the
+ * next live event would only see return() once that event came, while a subscriber that leaves
+ * must end its stream (and stop listening) at once; and a live event should cost a subscriber
+ * one promise, not a generator's several. next() is meant to be called once at a time, as
+ * for-await does.
+ */
+export class CustomerEventStream implements AsyncIterableIterator<CustomerEventRow> {
+  constructor(
+    private readonly live: LiveQueue,
+    /** The log up to where listening started; null once read (or without `after`). */
+    private replaying: AsyncGenerator<CustomerEventRow, number> | null,
+    private readonly selection: EventSelection,
+  ) {}
+
+  next(): Promise<IteratorResult<CustomerEventRow>> {
+    if (!this.replaying && !this.selection.visible) return this.live.take();
+    return this.filtered().catch((error: unknown) => {
+      this.live.close();
+      throw error;
+    });
+  }
+
+  /** The next event that is replayed or live, and visible to the subscriber. */
+  private async filtered(): Promise<IteratorResult<CustomerEventRow>> {
     for (;;) {
-      const event = await live.take();
-      if (!event) return;
-      if (event.seq > lastSeq) {
-        lastSeq = event.seq;
-        if (!selection.visible || (await selection.visible(event.customerId))) yield event;
+      let step: IteratorResult<CustomerEventRow>;
+      if (this.replaying) {
+        const replayed = await this.replaying.next();
+        if (replayed.done) {
+          this.live.skipThrough(replayed.value);
+          this.replaying = null;
+          continue;
+        }
+        step = replayed;
+      } else {
+        step = await this.live.take();
+        if (step.done) return step;
       }
+      if (!this.selection.visible || (await this.selection.visible(step.value.customerId))) return step;
     }
-  } finally {
-    live.close();
+  }
+
+  async return(): Promise<IteratorResult<CustomerEventRow>> {
+    this.live.close();
+    const replaying = this.replaying;
+    this.replaying = null;
+    await replaying?.return(0);
+    return DONE;
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+}
+
+/** The logged events after `afterSeq` that match, in batches; returns the last seq read. */
+async function* replay(db: Db, afterSeq: number, selection: EventSelection): AsyncGenerator<CustomerEventRow, number> {
+  const filters: SQL[] = [];
+  if (selection.customerId) filters.push(eq(customerEvents.customerId, selection.customerId));
+  if (selection.organizationId) filters.push(eq(customerEvents.organizationId, selection.organizationId));
+  if (selection.types?.length) filters.push(inArray(customerEvents.type, selection.types));
+  let lastSeq = afterSeq;
+  for (;;) {
+    const batch = await db
+      .select()
+      .from(customerEvents)
+      .where(and(gt(customerEvents.seq, lastSeq), ...filters))
+      .orderBy(asc(customerEvents.seq))
+      .limit(REPLAY_BATCH)
+      .all();
+    for (const event of batch) {
+      lastSeq = event.seq;
+      yield event;
+    }
+    if (batch.length < REPLAY_BATCH) return lastSeq;
   }
 }

@@ -10,7 +10,7 @@
 import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from "graphql";
 import type { Context } from "../resolvers/context";
 
-type Results = Map<string, ExecutionResult | Promise<ExecutionResult>>;
+type Step = IteratorResult<ExecutionResult>;
 
 /**
  * What a subscriber's result depends on besides the event: the document's exact text (error
@@ -40,21 +40,28 @@ export function sharingKey(args: ExecutionArgs): string | null {
  * replayed with `after` are read per subscriber, are distinct objects, and so execute alone.
  */
 export function sharedSubscribe(keyOf: (args: ExecutionArgs) => string | null = sharingKey) {
-  const executed = new WeakMap<object, Results>();
+  const executed = new WeakMap<object, Map<string, Step | Promise<Step>>>();
 
   return async (args: ExecutionArgs): Promise<AsyncIterable<ExecutionResult> | ExecutionResult> => {
     const events = await createSourceEventStream(args);
     if (!isAsyncIterable(events)) return events;
     const key = keyOf(args);
-    const run = (event: unknown) => execute({ ...args, rootValue: event });
+    const run = async (event: unknown): Promise<Step> => ({ value: await execute({ ...args, rootValue: event }), done: false });
     if (key === null) return mapEvents(events, run);
     return mapEvents(events, (event) => {
       if (typeof event !== "object" || event === null) return run(event);
-      let results = executed.get(event);
-      if (!results) executed.set(event, (results = new Map()));
-      let result = results.get(key);
-      if (!result) results.set(key, (result = run(event)));
-      return result;
+      let steps = executed.get(event);
+      if (!steps) executed.set(event, (steps = new Map()));
+      const known = steps.get(key);
+      if (known) return known;
+      const step = run(event);
+      steps.set(key, step);
+      // Once it is known, the group's later subscribers take the result itself, not a promise of it.
+      step.then(
+        (result) => steps.set(key, result),
+        () => undefined,
+      );
+      return step;
     });
   };
 }
@@ -63,44 +70,42 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof (value as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === "function";
 }
 
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
 /**
- * graphql-js's mapAsyncIterator (internal to graphql-js): return() goes straight to the source,
- * so that a subscriber that leaves ends its stream at once, not after the next event (an async
- * generator waiting on `for await` would only see return() then).
+ * graphql-js's mapAsyncIterator (internal to graphql-js), with as few promises per event as it
+ * can, since each event goes through it once per subscriber. return() goes straight to the
+ * source, so that a subscriber that leaves ends its stream at once, not after the next event.
  */
-function mapEvents(
-  events: AsyncIterable<unknown>,
-  map: (event: unknown) => ExecutionResult | Promise<ExecutionResult>,
-): AsyncIterableIterator<ExecutionResult> {
+function mapEvents(events: AsyncIterable<unknown>, map: (event: unknown) => Step | Promise<Step>): AsyncIterableIterator<ExecutionResult> {
   const source = events[Symbol.asyncIterator]();
-  const close = async () => {
+  // As graphql-js: a mapping that fails closes the source (for-await would not) and reports its own error.
+  const failed = async (error: unknown): Promise<never> => {
     try {
       await source.return?.();
     } catch {
       // The mapping's error is the one to report.
     }
+    throw error;
   };
-  const mapped = async (step: IteratorResult<unknown>): Promise<IteratorResult<ExecutionResult>> => {
-    if (step.done) return { value: undefined, done: true };
+  const mapped = (step: IteratorResult<unknown>): Step | Promise<Step> => {
+    if (step.done) return DONE;
     try {
-      return { value: await map(step.value), done: false };
+      const result = map(step.value);
+      return result instanceof Promise ? result.catch(failed) : result;
     } catch (error) {
-      await close();
-      throw error;
+      return failed(error);
     }
   };
   return {
-    async next() {
-      return mapped(await source.next());
-    },
+    next: () => source.next().then(mapped),
     async return() {
       if (source.return) await source.return();
-      return { value: undefined, done: true };
+      return DONE;
     },
     async throw(error: unknown) {
       if (source.throw) return mapped(await source.throw(error));
-      await close();
-      throw error;
+      return failed(error);
     },
     [Symbol.asyncIterator]() {
       return this;
