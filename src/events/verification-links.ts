@@ -1,11 +1,20 @@
 // Sends customers their verification link when one is issued (at creation, onboarding or
 // startVerification): a listener on the event bus, so that it runs only for committed changes.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { customers } from "../db/schema";
 import type { Logger } from "../lib/logger";
 import type { Notifier } from "../services/notifier";
 import { Topic, type EventBus } from "./pubsub";
+import { perConnection } from "../services/prepared";
+
+const recipient = perConnection((db) =>
+  db
+    .select({ email: customers.email, displayName: customers.displayName, verificationUrl: customers.verificationUrl, erasedAt: customers.erasedAt })
+    .from(customers)
+    .where(eq(customers.id, sql.placeholder("id")))
+    .prepare(),
+);
 
 export function sendVerificationLinks(db: Database, bus: EventBus, notifier: Notifier, logger: Logger): () => Promise<void> {
   const events = bus.subscribe(Topic.CustomerEvent)[Symbol.asyncIterator]();
@@ -16,7 +25,7 @@ export function sendVerificationLinks(db: Database, bus: EventBus, notifier: Not
       const issued = event.type === "CREATED" || (event.type === "VERIFICATION_CHANGED" && event.changedFields.includes("verification.url"));
       if (!issued) continue;
       try {
-        const customer = await db.read.select().from(customers).where(eq(customers.id, event.customerId)).get();
+        const customer = recipient(db.read).get({ id: event.customerId });
         if (!customer?.email || !customer.verificationUrl || customer.erasedAt) continue;
         await notifier.send({
           to: customer.email,

@@ -19,6 +19,7 @@ import {
 } from "../db/schema";
 import { now } from "../lib/clock";
 import { newId } from "../lib/ids";
+import { perConnection } from "../services/prepared";
 import type { Logger } from "../lib/logger";
 import { Topic, type EventBus } from "./pubsub";
 
@@ -85,8 +86,12 @@ async function organizationsOf(tx: Db, event: CustomerEventRow): Promise<string[
   return rows.map((r) => r.id);
 }
 
+const enabledEndpoint = perConnection((db) =>
+  db.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(eq(webhookEndpoints.enabled, true)).limit(1).prepare(),
+);
+
 async function anyEnabledEndpoint(tx: Db): Promise<boolean> {
-  return Boolean(await tx.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(eq(webhookEndpoints.enabled, true)).limit(1).get());
+  return Boolean(enabledEndpoint(tx).get());
 }
 
 /**
@@ -102,7 +107,6 @@ export async function catchUpWhenIdle(tx: Db): Promise<void> {
 
 /** Turns events after the cursor into delivery rows and moves the cursor, in one transaction. */
 async function fanOut(db: Database): Promise<number> {
-  if (!(await anyEnabledEndpoint(db.read))) return 0;
   return db.transaction(async (tx) => {
     const cursor = (await tx.select().from(eventCursors).where(eq(eventCursors.name, CURSOR)).get())?.seq ?? 0;
     const events = await tx.select().from(customerEvents).where(gt(customerEvents.seq, cursor)).orderBy(asc(customerEvents.seq)).limit(FAN_OUT_BATCH).all();
@@ -276,8 +280,10 @@ export function startWebhookWorker(
     while (!stopped) {
       kicked = false;
       try {
-        const fanned = await fanOut(db);
-        const delivered = await deliverDue(db, config, logger, onAttempt);
+        // While no endpoint is enabled there is nothing to fan out nor to deliver.
+        const active = await anyEnabledEndpoint(db.read);
+        const fanned = active ? await fanOut(db) : 0;
+        const delivered = active ? await deliverDue(db, config, logger, onAttempt) : 0;
         if (fanned || delivered) continue;
       } catch (error) {
         logger.error({ err: error }, "webhook worker pass failed");
