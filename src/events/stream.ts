@@ -20,14 +20,6 @@ const REPLAY_BATCH = 500;
 /** Live events a stream may hold for a subscriber that does not keep up; beyond, the stream fails. */
 const MAX_WAITING = 10_000;
 
-function matches(event: CustomerEventRow, s: EventSelection): boolean {
-  return (
-    (!s.customerId || event.customerId === s.customerId) &&
-    (!s.organizationId || event.organizationId === s.organizationId) &&
-    (!s.types?.length || s.types.includes(event.type))
-  );
-}
-
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
 /**
@@ -35,6 +27,11 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, 
  * costs a subscriber one promise, resolved as the event is published.
  */
 class LiveQueue {
+  // The selection's filters, in one shape for every stream (selections come in many, which made
+  // reading them per event slow).
+  readonly customerId: string | null;
+  private readonly organizationId: string | null;
+  private readonly types: readonly string[] | null;
   private readonly waiting: CustomerEventRow[] = [];
   private readonly takers: ((result: IteratorResult<CustomerEventRow>) => void)[] = [];
   /** Events up to this one are skipped: replayed already, or published out of order. */
@@ -43,13 +40,25 @@ class LiveQueue {
   private closed = false;
 
   constructor(
-    readonly selection: EventSelection,
+    selection: EventSelection,
     private readonly onClose: (queue: LiveQueue) => void,
-  ) {}
+  ) {
+    this.customerId = selection.customerId || null;
+    this.organizationId = selection.organizationId || null;
+    this.types = selection.types?.length ? [...selection.types] : null;
+  }
+
+  private matches(event: CustomerEventRow): boolean {
+    return (
+      (this.customerId === null || event.customerId === this.customerId) &&
+      (this.organizationId === null || event.organizationId === this.organizationId) &&
+      (this.types === null || this.types.includes(event.type))
+    );
+  }
 
   /** Called by the feed with every event of the stream's customer (or every event): keeps the matching ones. */
   offer(event: CustomerEventRow): void {
-    if (this.closed || event.seq <= this.lastSeq || !matches(event, this.selection)) return;
+    if (this.closed || event.seq <= this.lastSeq || !this.matches(event)) return;
     this.lastSeq = event.seq;
     const take = this.takers.shift();
     if (take) {
@@ -104,8 +113,8 @@ class LiveFeed {
   /** Starts listening at once, for the events that `selection` matches. */
   listen(selection: EventSelection): LiveQueue {
     const queue = new LiveQueue(selection, (q) => this.remove(q));
-    const customerId = selection.customerId;
-    if (customerId) {
+    const customerId = queue.customerId;
+    if (customerId !== null) {
       let queues = this.byCustomer.get(customerId);
       if (!queues) this.byCustomer.set(customerId, (queues = new Set()));
       queues.add(queue);
@@ -124,8 +133,8 @@ class LiveFeed {
   }
 
   private remove(queue: LiveQueue): void {
-    const customerId = queue.selection.customerId;
-    if (customerId) {
+    const customerId = queue.customerId;
+    if (customerId !== null) {
       const queues = this.byCustomer.get(customerId);
       queues?.delete(queue);
       if (queues?.size === 0) this.byCustomer.delete(customerId);
@@ -174,7 +183,7 @@ export async function openCustomerEventStream(
     afterSeq = from.seq;
   }
   // Starts listening now; live events wait in the queue while the log is replayed.
-  return new CustomerEventStream(feedOf(bus).listen(selection), afterSeq === null ? null : replay(db, afterSeq, selection), selection);
+  return new CustomerEventStream(feedOf(bus).listen(selection), afterSeq === null ? null : replay(db, afterSeq, selection), selection.visible ?? null);
 }
 
 /**
@@ -189,11 +198,11 @@ export class CustomerEventStream implements AsyncIterableIterator<CustomerEventR
     private readonly live: LiveQueue,
     /** The log up to where listening started; null once read (or without `after`). */
     private replaying: AsyncGenerator<CustomerEventRow, number> | null,
-    private readonly selection: EventSelection,
+    private readonly visible: ((customerId: string) => Promise<boolean>) | null,
   ) {}
 
   next(): Promise<IteratorResult<CustomerEventRow>> {
-    if (!this.replaying && !this.selection.visible) return this.live.take();
+    if (!this.replaying && !this.visible) return this.live.take();
     return this.filtered().catch((error: unknown) => {
       this.live.close();
       throw error;
@@ -216,7 +225,7 @@ export class CustomerEventStream implements AsyncIterableIterator<CustomerEventR
         step = await this.live.take();
         if (step.done) return step;
       }
-      if (!this.selection.visible || (await this.selection.visible(step.value.customerId))) return step;
+      if (!this.visible || (await this.visible(step.value.customerId))) return step;
     }
   }
 
