@@ -97,6 +97,9 @@ const ConfigSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
   // The common request (one JSON POST with a valid document) skips express and Apollo's pipeline.
   HTTP_FAST_PATH: bool.default(true),
+  // SQL statements counted per request (extensions.sqlStatements outside production, and the log
+  // line). Counting tracks every request's async context, which costs; off in production unless set.
+  SQL_STATEMENT_COUNTS: bool.optional(),
   // How HTTP operations are executed: compiled once per document by graphql-jit, or by graphql-js.
   EXECUTOR: z.enum(["jit", "graphql-js"]).default("jit"),
 
@@ -126,8 +129,9 @@ const ConfigSchema = z.object({
   TRUSTED_DOCUMENTS_MODE: z.enum(["enforce", "allow-unlisted"]).default("enforce"),
 });
 
-export type Config = Omit<z.infer<typeof ConfigSchema>, "ALLOW_ANONYMOUS" | "INTROSPECTION" | "EXPLORER" | "CORS_ORIGINS"> & {
+export type Config = Omit<z.infer<typeof ConfigSchema>, "ALLOW_ANONYMOUS" | "INTROSPECTION" | "EXPLORER" | "CORS_ORIGINS" | "SQL_STATEMENT_COUNTS"> & {
   production: boolean;
+  SQL_STATEMENT_COUNTS: boolean;
   ALLOW_ANONYMOUS: boolean;
   INTROSPECTION: boolean;
   EXPLORER: boolean;
@@ -162,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ALLOW_ANONYMOUS: !production && (parsed.data.ALLOW_ANONYMOUS ?? true),
     INTROSPECTION: parsed.data.INTROSPECTION ?? !production,
     EXPLORER: parsed.data.EXPLORER ?? !production,
+    SQL_STATEMENT_COUNTS: parsed.data.SQL_STATEMENT_COUNTS ?? !production,
     CORS_ORIGINS: parsed.data.CORS_ORIGINS ?? (production ? [] : DEVELOPMENT_ORIGINS),
   };
 }

@@ -169,13 +169,14 @@ export function createFastPath(options: FastPathOptions): FastPath {
     const operation = prepared && operationOf(prepared, request.operationName);
     if (!request || !prepared || !operation || operation.operation === "subscription") return fallback();
     if (operation.operation === "mutation" && req.headers["idempotency-key"] !== undefined) return fallback();
-    statementScope.run({ sqlStatements: 0 }, () => {
+    const run = () =>
       answer(req, res, request, prepared, operation, fallback).catch((error: unknown) => {
         logger.error({ err: error }, "fast path failed");
         if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] }, () => cors(req, res));
         else res.destroy();
       });
-    });
+    if (config.SQL_STATEMENT_COUNTS) statementScope.run({ sqlStatements: 0 }, run);
+    else void run();
   }
 
   return {

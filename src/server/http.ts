@@ -185,7 +185,7 @@ export async function startServer(options: {
   app.use(
     "/graphql",
     corsMiddleware(config),
-    (_req, _res, next) => statementScope.run({ sqlStatements: 0 }, next),
+    (_req, _res, next) => (config.SQL_STATEMENT_COUNTS ? statementScope.run({ sqlStatements: 0 }, next) : next()),
     limitsMiddleware(config),
     // TRUSTED_DOCUMENTS: documentId and listed hashes resolved, unlisted documents refused (enforce).
     ...(trustedDocuments ? [persistedDocumentsMiddleware(trustedDocuments)] : []),

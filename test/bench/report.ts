@@ -104,6 +104,8 @@ export function formatStatements(s: Statements): string {
     .join(", ");
   return [
     `SQL statements per request (extensions.sqlStatements, non-production probe): list ${list || "–"}; get ${s.get ?? "–"}`,
-    `SQL statements per request logged by the production server under load: ${load || "–"}`,
+    load
+      ? `SQL statements per request logged by the production server under load: ${load}`
+      : "SQL statements under load: not counted (production counts none unless SQL_STATEMENT_COUNTS=true)",
   ].join("\n");
 }

@@ -1,7 +1,7 @@
 // SQL statements per request. Production hides extensions.sqlStatements, so a short-lived
 // non-production server on the same database answers the list at several page sizes and a get;
-// the production server's request log (which has the count of every request) gives the counts
-// of the benchmark's own requests under load.
+// when the production server counts too (SQL_STATEMENT_COUNTS=true, e.g. with --server-env), its
+// request log gives the counts of the benchmark's own requests under load.
 import fs from "node:fs";
 import { startApi } from "./processes";
 import { body, GET, LIST } from "./queries";
