@@ -127,6 +127,12 @@ const ConfigSchema = z.object({
   // documents run; "allow-unlisted" runs others too (and lets clients send listed ones by hash).
   TRUSTED_DOCUMENTS: z.string().min(1).optional(),
   TRUSTED_DOCUMENTS_MODE: z.enum(["enforce", "allow-unlisted"]).default("enforce"),
+
+  // Several instances: rate-limit buckets and idempotency records live in this Redis (redis:// or
+  // rediss://), so that every instance sees the same ones. Unset: in this process and the database.
+  REDIS_URL: z.url({ protocol: /^rediss?$/, hostname: /./, error: "must be a redis:// or rediss:// URL" }).optional(),
+  // Prepended to every key this server writes to Redis, so that deployments can share one Redis.
+  REDIS_KEY_PREFIX: z.string().default("customer-graph:"),
 });
 
 export type Config = Omit<z.infer<typeof ConfigSchema>, "ALLOW_ANONYMOUS" | "INTROSPECTION" | "EXPLORER" | "CORS_ORIGINS" | "SQL_STATEMENT_COUNTS"> & {

@@ -14,6 +14,7 @@ import { startServer } from "./http";
 import { sweepExpiredIdempotencyRecords } from "./idempotency";
 import { startWebhookWorker } from "../events/webhooks";
 import { Metrics } from "./metrics";
+import { closeRedis, connectRedis } from "./redis";
 
 export interface App {
   url: string;
@@ -34,6 +35,9 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
   const services = createServices(db, bus, config, links, mailbox);
   const stopLinks = sendVerificationLinks(db, bus, mailbox, logger);
   const metrics = config.METRICS_ENABLED ? new Metrics(db) : null;
+  // Rate limits and idempotency records shared with the other instances (REDIS_URL); before the
+  // server, whose limits and idempotency plugins look for it.
+  const redis = await connectRedis(config, logger);
   let devKey: string | null = null;
   const server = await startServer({
     config,
@@ -75,6 +79,7 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
       clearInterval(sweeper);
       await Promise.all([server.close(), stopWebhooks(), sweeping]);
       await stopLinks();
+      if (redis) await closeRedis(redis);
       db.close();
     },
   };
