@@ -125,7 +125,8 @@ export function createFastPath(options: FastPathOptions): FastPath {
     } catch {
       return fallback();
     }
-    const charged = charge(schema, prepared.document, operation, request.variables, context.principal.id);
+    const charging = charge(schema, prepared.document, operation, request.variables, context.principal.id);
+    const charged = charging instanceof Promise ? await charging : charging;
     if (charged.refusal) return fallback();
     let result = await execute(prepared, request, context);
     // Variables that do not coerce: nothing ran, and the answer is 400 BAD_USER_INPUT (as Apollo's).
