@@ -16,17 +16,24 @@
 // - Batched requests with the header are refused: one key names one request.
 // - A request that dies between claiming and storing (process crash) leaves its claim until it
 //   expires: retries get IDEMPOTENCY_KEY_IN_USE rather than risking a second run.
+// - Records are kept in the database, or in Redis when REDIS_URL is set (several instances). When
+//   the store cannot be reached, the mutation is refused (503 IDEMPOTENCY_UNAVAILABLE,
+//   Retry-After) without running: running it unguarded could run it twice.
 import { setTimeout as sleep } from "node:timers/promises";
 import { performance } from "node:perf_hooks";
 import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from "@apollo/server";
 import { GraphQLError } from "graphql";
+import type { Config } from "../config";
 import type { Database } from "../db/client";
 import type { Context } from "../resolvers/context";
 import type { AppDeps } from "./context";
 import { isValidKey, mayHaveTakenEffect, requestHash, scopedKey } from "./idempotency/request";
-import { IdempotencyStore, IDEMPOTENCY_TTL_MS, type KeyState, type StoredResponse } from "./idempotency/store";
+import { RedisIdempotencyStore } from "./idempotency/redis-store";
+import { IdempotencyStore, IDEMPOTENCY_TTL_MS, type IdempotencyKeyStore, type KeyState, type StoredResponse } from "./idempotency/store";
+import { redisOf } from "./redis";
 
-export { IdempotencyStore, IDEMPOTENCY_TTL_MS } from "./idempotency/store";
+export { IdempotencyStore, IDEMPOTENCY_TTL_MS, type IdempotencyKeyStore } from "./idempotency/store";
+export { RedisIdempotencyStore } from "./idempotency/redis-store";
 export { requestHash, scopedKey } from "./idempotency/request";
 
 const KEY_HEADER = "idempotency-key";
@@ -41,17 +48,26 @@ export interface IdempotencyOptions {
   pollIntervalMs?: number;
 }
 
-/** Deletes expired idempotency records; for the periodic expiry sweep. Returns how many. */
+/**
+ * Deletes expired idempotency records from the database; for the periodic expiry sweep (records
+ * in Redis expire by themselves). Returns how many.
+ */
 export function sweepExpiredIdempotencyRecords(db: Database): Promise<number> {
   return new IdempotencyStore(db).sweepExpired();
 }
 
+/** The server's store: Redis's when it has a connection (REDIS_URL), else the database's. */
+function storeFor(deps: { db: Database; config?: Config }, ttlMs: number): IdempotencyKeyStore {
+  const shared = deps.config && redisOf(deps.config);
+  return shared ? new RedisIdempotencyStore(shared.redis, ttlMs) : new IdempotencyStore(deps.db, ttlMs);
+}
+
 export function idempotencyPlugin(
-  deps: Pick<AppDeps, "db" | "logger">,
+  deps: Pick<AppDeps, "db" | "logger"> & Partial<Pick<AppDeps, "config">>,
   options: IdempotencyOptions = {},
 ): ApolloServerPlugin<Context> {
   const { logger } = deps;
-  const store = new IdempotencyStore(deps.db, options.ttlMs ?? IDEMPOTENCY_TTL_MS);
+  const store = storeFor(deps, options.ttlMs ?? IDEMPOTENCY_TTL_MS);
   const waitTimeoutMs = options.waitTimeoutMs ?? 10_000;
   const pollIntervalMs = options.pollIntervalMs ?? 25;
 
@@ -66,7 +82,7 @@ export function idempotencyPlugin(
       while (seen?.kind === "inProgress") {
         if (performance.now() >= deadline) return seen;
         await sleep(pollIntervalMs);
-        seen = store.peek(key, hash);
+        seen = await store.peek(key, hash);
       }
       if (seen) return seen;
     }
@@ -98,7 +114,13 @@ export function idempotencyPlugin(
 
         async responseForOperation({ contextValue }) {
           if (!record) return null;
-          const state = await settle(record.key, record.hash);
+          let state: KeyState;
+          try {
+            state = await settle(record.key, record.hash);
+          } catch (err) {
+            logger.error({ err }, "idempotency: the store cannot be reached; the mutation is refused");
+            return unavailable();
+          }
           switch (state.kind) {
             case "claimed":
               claimed = true;
@@ -152,19 +174,18 @@ function replay(response: StoredResponse): GraphQLResponse {
 }
 
 function keyInUse(): GraphQLResponse {
+  return retryShortly(409, "IDEMPOTENCY_KEY_IN_USE", "A request with this Idempotency-Key is still running; retry shortly to get its response.");
+}
+
+function unavailable(): GraphQLResponse {
+  return retryShortly(503, "IDEMPOTENCY_UNAVAILABLE", "Idempotency-Key cannot be honoured right now; nothing ran. Retry shortly.");
+}
+
+/** A refusal that nothing ran for, with Retry-After: 1. */
+function retryShortly(status: number, code: string, message: string): GraphQLResponse {
   return {
-    http: { status: 409, headers: new HeaderMap([["retry-after", "1"]]) },
-    body: {
-      kind: "single",
-      singleResult: {
-        errors: [
-          {
-            message: "A request with this Idempotency-Key is still running; retry shortly to get its response.",
-            extensions: { code: "IDEMPOTENCY_KEY_IN_USE" },
-          },
-        ],
-      },
-    },
+    http: { status, headers: new HeaderMap([["retry-after", "1"]]) },
+    body: { kind: "single", singleResult: { errors: [{ message, extensions: { code } }] } },
   };
 }
 

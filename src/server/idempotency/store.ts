@@ -1,7 +1,10 @@
-// Idempotency records: one row per (caller, key). A request claims its key by inserting an
-// IN_PROGRESS row, then either completes it with the response (DONE) or releases it (deletes it)
-// when nothing ran. Claims go through the write transaction queue, so two requests can never
-// both claim one key; waiting for a claim to finish reads the committed state only.
+// Idempotency records: one per (caller, key), in the database (IdempotencyStore) or, when several
+// instances share them, in Redis (RedisIdempotencyStore). A request claims its key (an
+// IN_PROGRESS record), then either completes it with the response (DONE) or releases it (deletes
+// it) when nothing ran.
+//
+// In the database, claims go through the write transaction queue, so two requests can never both
+// claim one key; waiting for a claim to finish reads the committed state only.
 import { and, eq, lte } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { idempotencyRecords, type IdempotencyRecordRow } from "../../db/schema";
@@ -27,13 +30,27 @@ export type KeyState =
   /** The same request is still running elsewhere. */
   | { kind: "inProgress" };
 
-export class IdempotencyStore {
+/** What the idempotency plugin needs of a store; both keep records for `ttlMs` after their claim or response. */
+export interface IdempotencyKeyStore {
+  /** Claims `key` for the request hashed `requestHash`, or says why it cannot. */
+  claim(key: string, requestHash: string): Promise<KeyState>;
+  /**
+   * The current state of `key` for this request, without claiming it; undefined when there is
+   * no live record (never claimed, released, or expired).
+   */
+  peek(key: string, requestHash: string): KeyState | undefined | Promise<KeyState | undefined>;
+  complete(key: string, requestHash: string, response: StoredResponse): Promise<void>;
+  release(key: string, requestHash: string): Promise<void>;
+  /** Deletes every expired record; returns how many. */
+  sweepExpired(): Promise<number>;
+}
+
+export class IdempotencyStore implements IdempotencyKeyStore {
   constructor(
     private readonly db: Database,
     private readonly ttlMs: number = IDEMPOTENCY_TTL_MS,
   ) {}
 
-  /** Claims `key` for the request hashed `requestHash`, or says why it cannot. */
   claim(key: string, requestHash: string): Promise<KeyState> {
     return this.db.transaction((tx) => {
       const at = now();
@@ -49,16 +66,12 @@ export class IdempotencyStore {
     });
   }
 
-  /**
-   * The committed state of `key` for this request, without claiming it; undefined when there is
-   * no live record (never claimed, released, or expired).
-   */
+  /** The committed state (see IdempotencyKeyStore). */
   peek(key: string, requestHash: string): KeyState | undefined {
     const row = this.db.read.select().from(idempotencyRecords).where(eq(idempotencyRecords.key, key)).get();
     return stateOf(row, requestHash, now());
   }
 
-  /** Stores the claimed request's response; it is replayed until the record expires. */
   complete(key: string, requestHash: string, response: StoredResponse): Promise<void> {
     return this.db.transaction((tx) => {
       const at = now();
@@ -69,14 +82,12 @@ export class IdempotencyStore {
     });
   }
 
-  /** Gives up a claim whose request changed nothing, so that a retry runs it afresh. */
   release(key: string, requestHash: string): Promise<void> {
     return this.db.transaction((tx) => {
       tx.delete(idempotencyRecords).where(ownClaim(key, requestHash)).run();
     });
   }
 
-  /** Deletes every expired record; returns how many. */
   sweepExpired(): Promise<number> {
     return this.db.transaction((tx) => tx.delete(idempotencyRecords).where(lte(idempotencyRecords.expiresAt, now())).run().changes);
   }
