@@ -1,11 +1,14 @@
 // The event streams behind subscriptions, on their own: one bus listener for all of them, and a
 // stream that ends stops listening at once.
+import "reflect-metadata";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { openDatabase, type Database } from "../src/db/client";
 import type { CustomerEventRow } from "../src/db/schema";
 import { createEventBus, Topic } from "../src/events/pubsub";
 import { listeningStreams, openCustomerEventStream } from "../src/events/stream";
+import { UNRESTRICTED } from "../src/auth/principal";
+import { customerStates } from "../src/resolvers/event.resolver";
 
 let db: Database;
 before(() => {
@@ -78,4 +81,16 @@ test("tenancy is asked per event; a check that fails ends the stream with its er
   assert.equal((await stream.next()).value, published[1]);
   await assert.rejects(stream.next(), failing);
   assert.equal(listeningStreams(bus), 0);
+});
+
+test("customerUpdated: a subscriber that leaves while waiting for the next state stops listening at once", async () => {
+  const bus = createEventBus();
+  const states = customerStates({ db, bus, access: UNRESTRICTED }, "cus_a");
+  const waiting = states.next();
+  // The stream opens on the first next(); give it its turn.
+  for (let i = 0; i < 10 && listeningStreams(bus) === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(listeningStreams(bus), 1);
+  await states.return!();
+  assert.equal(listeningStreams(bus), 0, "no longer listening, with no event published");
+  assert.deepEqual(await waiting, { value: undefined, done: true });
 });

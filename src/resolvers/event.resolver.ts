@@ -13,7 +13,7 @@ import type { Context } from "./context";
  * Whether the subscriber may see a customer's events: the queries' tenancy rule, asked afresh at
  * most every few seconds per customer (onboarding can change the answer).
  */
-function visibility(ctx: Context): ((customerId: string) => Promise<boolean>) | undefined {
+function visibility(ctx: Pick<Context, "db" | "access">): ((customerId: string) => Promise<boolean>) | undefined {
   const condition = customerVisible(ctx.access);
   if (!condition) return undefined;
   const known = new Map<string, { visible: boolean; at: number }>();
@@ -27,12 +27,32 @@ function visibility(ctx: Context): ((customerId: string) => Promise<boolean>) | 
 }
 const VISIBILITY_TTL_MS = 5_000;
 
-/** Customer state after each of its events, read afresh every time. */
-async function* customerStates(ctx: Context, id: string): AsyncGenerator<CustomerRow> {
-  for await (const event of await openCustomerEventStream(ctx.db.read, ctx.bus, { customerId: id, visible: visibility(ctx) })) {
-    const customer = await createLoaders(ctx.db.read, ctx.access).customer.load(event.customerId);
-    if (customer) yield customer;
-  }
+/**
+ * Customer state after each of its events, read afresh every time. An iterator rather than an
+ * async generator: a generator waiting for the next event would hold its subscriber's return()
+ * until that event came, so a client that left stayed registered; here return() ends the event
+ * stream at once, and a pending next() resolves done.
+ */
+export function customerStates(ctx: Pick<Context, "db" | "bus" | "access">, id: string): AsyncIterableIterator<CustomerRow> {
+  let opened: ReturnType<typeof openCustomerEventStream> | null = null;
+  const events = () => (opened ??= openCustomerEventStream(ctx.db.read, ctx.bus, { customerId: id, visible: visibility(ctx) }));
+  const states: AsyncIterableIterator<CustomerRow> = {
+    async next() {
+      const stream = await events();
+      for (;;) {
+        const step = await stream.next();
+        if (step.done) return { done: true, value: undefined };
+        const customer = await createLoaders(ctx.db.read, ctx.access).customer.load(step.value.customerId);
+        if (customer) return { done: false, value: customer };
+      }
+    },
+    async return() {
+      await (await events()).return();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]: () => states,
+  };
+  return states;
 }
 
 @Resolver(() => CustomerEvent)
