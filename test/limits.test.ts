@@ -100,6 +100,22 @@ describe("cost estimate", () => {
     assert.equal(cost(q, { n: "ten" }), 2 + 20);
   });
 
+  test("one parsed operation priced again: the variables it reads change the cost, the others do not", () => {
+    const document = parse("query ($n: Int = 8, $id: ID!, $s: Boolean!) { customers(first: $n) { nodes { id } } customer(id: $id) @skip(if: $s) { id } }");
+    const operation = getOperationAST(document)!;
+    const priced = (variables: Record<string, unknown>) => operationCost(schema, document, operation, variables);
+    assert.equal(priced({ n: 3, id: "a", s: false }), 2 + 3 + 1);
+    assert.equal(priced({ n: 3, id: "b", s: false }), 2 + 3 + 1);
+    assert.equal(priced({ n: 5, id: "a", s: false }), 2 + 5 + 1);
+    assert.equal(priced({ n: 5, id: "a", s: true }), 2 + 5);
+    // Left out, the default (8) applies; given as null, pagination's default (20).
+    assert.equal(priced({ id: "a", s: false }), 2 + 8 + 1);
+    assert.equal(priced({ n: null, id: "a", s: false }), 2 + 20 + 1);
+    const mutation = parse(`mutation ($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } } }`);
+    const create = getOperationAST(mutation)!;
+    assert.equal(operationCost(schema, mutation, create, { input: { type: "PERSON" } }), operationCost(schema, mutation, create, { input: { type: "ORGANIZATION", email: "x" } }));
+  });
+
   test("fragments cost what the same fields inline cost; skipped fields cost nothing", () => {
     const inline = cost("{ customers(first: 10) { nodes { id memberships { organization { id } } } } }");
     const fragments = cost(`

@@ -33,6 +33,8 @@ import {
   isListType,
   isObjectType,
   valueFromAST,
+  visit,
+  type ASTNode,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -43,6 +45,7 @@ import {
   type InlineFragmentNode,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  type VariableDefinitionNode,
 } from "graphql";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../services/pagination";
 
@@ -60,10 +63,46 @@ const ZERO: Cost = { once: 0, perItem: 0 };
 const add = (a: Cost, b: Cost): Cost => ({ once: a.once + b.once, perItem: a.perItem + b.perItem });
 const max = (a: Cost, b: Cost): Cost => ({ once: Math.max(a.once, b.once), perItem: Math.max(a.perItem, b.perItem) });
 
+/** Arguments and directives whose values the estimate reads: page sizes, id lists, skip/include. */
+const PRICED_ARGUMENTS = new Set(["first", "last", "ids", "if"]);
+/** Costs remembered per operation and priced variable values. */
+const MAX_REMEMBERED = 100;
+
+interface Plan {
+  /** The operation's variables that the estimate reads; the others (inputs, ids) cannot change it. */
+  priced: readonly VariableDefinitionNode[];
+  costs: Map<string, number>;
+}
+const plans = new WeakMap<GraphQLSchema, WeakMap<OperationDefinitionNode, Plan>>();
+
+function planOf(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): Plan {
+  let bySchema = plans.get(schema);
+  if (!bySchema) plans.set(schema, (bySchema = new WeakMap()));
+  let plan = bySchema.get(operation);
+  if (!plan) {
+    const names = new Set<string>();
+    const priced = (node: ASTNode) =>
+      visit(node, {
+        Argument(argument) {
+          if (!PRICED_ARGUMENTS.has(argument.name.value)) return false;
+          visit(argument.value, { Variable: (variable) => void names.add(variable.name.value) });
+          return false;
+        },
+      });
+    priced(operation);
+    for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) priced(definition);
+    plan = { priced: (operation.variableDefinitions ?? []).filter((d) => names.has(d.variable.name.value)), costs: new Map() };
+    bySchema.set(operation, plan);
+  }
+  return plan;
+}
+
 /**
- * The operation's requested cost. `variables` are the request's raw variables; they are coerced
- * as execution would, and when they do not coerce (execution will refuse them) the operation's
- * defaults stand in.
+ * The operation's requested cost. `variables` are the request's raw variables; those the estimate
+ * reads (page sizes, id lists, skip/include conditions) are coerced as execution would, and when
+ * they do not coerce (execution will refuse them) the operation's defaults stand in. The cost is
+ * remembered per operation and values of those variables: a mutation's input or a customer's id
+ * cannot change it, and is not coerced a second time for it.
  */
 export function operationCost(
   schema: GraphQLSchema,
@@ -71,7 +110,27 @@ export function operationCost(
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> | null | undefined,
 ): number {
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
+  const plan = planOf(schema, document, operation);
+  const given = variables ?? {};
+  // A variable left out (its default applies) and one given as null are different keys.
+  const key = plan.priced.length === 0 ? "" : JSON.stringify(plan.priced.map((d) => (d.variable.name.value in given ? [given[d.variable.name.value]] : [])));
+  let cost = plan.costs.get(key);
+  if (cost === undefined) {
+    cost = estimate(schema, document, operation, plan.priced, given);
+    if (plan.costs.size >= MAX_REMEMBERED) plan.costs.delete(plan.costs.keys().next().value!);
+    plan.costs.set(key, cost);
+  }
+  return cost;
+}
+
+function estimate(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  priced: readonly VariableDefinitionNode[],
+  variables: Record<string, unknown>,
+): number {
+  const coerced = getVariableValues(schema, priced, variables, { maxErrors: 1 });
   const variableValues = coerced.coerced ?? {};
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
