@@ -1,7 +1,7 @@
 // Event streams for subscriptions: optionally replay the log after a given event, then go on
 // live. Listening starts before the log is read, and live events already replayed are skipped,
 // so there is no gap and no duplicate at the seam.
-import { and, asc, eq, gt, inArray, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lt, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { customerEvents, type CustomerEventRow } from "../db/schema";
 import { AppError } from "../services/errors";
@@ -107,8 +107,16 @@ class LiveFeed {
   private readonly everyCustomer = new Set<LiveQueue>();
   private open = 0;
   private stop: (() => void) | null = null;
+  // With several instances (a distributed bus): the last seq fanned out, the events that wait
+  // while a gap before them is read from the log, and which listening period a read belongs to.
+  private lastSeq = 0;
+  private held: CustomerEventRow[] | null = null;
+  private period = 0;
 
-  constructor(private readonly bus: EventBus) {}
+  constructor(
+    private readonly bus: EventBus,
+    private readonly db: Db,
+  ) {}
 
   /** Starts listening at once, for the events that `selection` matches. */
   listen(selection: EventSelection): LiveQueue {
@@ -122,8 +130,69 @@ class LiveFeed {
       this.everyCustomer.add(queue);
     }
     this.open += 1;
-    this.stop ??= this.bus.listen(Topic.CustomerEvent, (event) => this.deliver(event));
+    this.stop ??= this.bus.listen(Topic.CustomerEvent, this.bus.distributed ? (event) => this.inOrder(event) : (event) => this.deliver(event));
     return queue;
+  }
+
+  /**
+   * Another instance's event can arrive after a later one committed here, or never (Redis was
+   * down as it was sent), and a stream skips events older than the last it gave. So events go out
+   * in seq order, and a gap is read from the log: seq is given in commit order, so every event
+   * before one that has arrived is committed and there.
+   */
+  private inOrder(event: CustomerEventRow): void {
+    if (this.held) {
+      this.held.push(event);
+    } else if (event.seq <= this.lastSeq) {
+      // Already read from the log.
+    } else if (this.lastSeq === 0 || event.seq === this.lastSeq + 1) {
+      this.lastSeq = event.seq;
+      this.deliver(event);
+    } else {
+      this.held = [event];
+      void this.fillGaps(this.period);
+    }
+  }
+
+  private async fillGaps(period: number): Promise<void> {
+    const held = this.held ?? [];
+    try {
+      while (held.length && period === this.period) {
+        held.sort((x, y) => x.seq - y.seq);
+        const next = held[0];
+        if (next.seq <= this.lastSeq + 1) {
+          held.shift();
+          if (next.seq <= this.lastSeq) continue;
+          this.lastSeq = next.seq;
+          this.deliver(next);
+          continue;
+        }
+        const missing = await this.db
+          .select()
+          .from(customerEvents)
+          .where(and(gt(customerEvents.seq, this.lastSeq), lt(customerEvents.seq, next.seq)))
+          .orderBy(asc(customerEvents.seq))
+          .limit(REPLAY_BATCH)
+          .all();
+        if (period !== this.period) break;
+        // Nothing there (the log was read before the commit was visible here): go on without it.
+        if (!missing.length) this.lastSeq = next.seq - 1;
+        for (const event of missing) {
+          this.lastSeq = event.seq;
+          this.deliver(event);
+        }
+      }
+    } catch {
+      // The log could not be read: the held events go out as they are, and streams skip the gap
+      // (subscribers resume with `after` their last event).
+      for (const event of held.sort((x, y) => x.seq - y.seq)) {
+        if (event.seq <= this.lastSeq) continue;
+        this.lastSeq = event.seq;
+        this.deliver(event);
+      }
+    } finally {
+      if (period === this.period) this.held = null;
+    }
   }
 
   private deliver(event: CustomerEventRow): void {
@@ -145,6 +214,10 @@ class LiveFeed {
     if (this.open === 0) {
       this.stop?.();
       this.stop = null;
+      // The next stream starts from what is published then, not from where this period stopped.
+      this.period += 1;
+      this.lastSeq = 0;
+      this.held = null;
     }
   }
 
@@ -156,9 +229,9 @@ class LiveFeed {
 
 const feeds = new WeakMap<EventBus, LiveFeed>();
 
-function feedOf(bus: EventBus): LiveFeed {
+function feedOf(bus: EventBus, db: Db): LiveFeed {
   let feed = feeds.get(bus);
-  if (!feed) feeds.set(bus, (feed = new LiveFeed(bus)));
+  if (!feed) feeds.set(bus, (feed = new LiveFeed(bus, db)));
   return feed;
 }
 
@@ -183,7 +256,7 @@ export async function openCustomerEventStream(
     afterSeq = from.seq;
   }
   // Starts listening now; live events wait in the queue while the log is replayed.
-  return new CustomerEventStream(feedOf(bus).listen(selection), afterSeq === null ? null : replay(db, afterSeq, selection), selection.visible ?? null);
+  return new CustomerEventStream(feedOf(bus, db).listen(selection), afterSeq === null ? null : replay(db, afterSeq, selection), selection.visible ?? null);
 }
 
 /**

@@ -27,7 +27,10 @@ export interface App {
 
 export async function startApp(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<App> {
   const db = openDatabase(config.DATABASE_URL);
-  const bus = createEventBus();
+  // Rate limits, idempotency records and events shared with the other instances (REDIS_URL);
+  // before the bus and the server, whose limits and idempotency plugins look for it.
+  const redis = await connectRedis(config, logger);
+  const bus = createEventBus(redis && { redis, prefix: config.REDIS_KEY_PREFIX, logger });
   const links = new Links(config.PUBLIC_URL);
   // Real SMS and email senders plug in here; until one is configured, messages go to the
   // development mailbox (which production does not serve).
@@ -35,9 +38,6 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
   const services = createServices(db, bus, config, links, mailbox);
   const stopLinks = sendVerificationLinks(db, bus, mailbox, logger);
   const metrics = config.METRICS_ENABLED ? new Metrics(db) : null;
-  // Rate limits and idempotency records shared with the other instances (REDIS_URL); before the
-  // server, whose limits and idempotency plugins look for it.
-  const redis = await connectRedis(config, logger);
   let devKey: string | null = null;
   const server = await startServer({
     config,
@@ -79,6 +79,7 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
       clearInterval(sweeper);
       await Promise.all([server.close(), stopWebhooks(), sweeping]);
       await stopLinks();
+      bus.close();
       if (redis) await closeRedis(redis);
       db.close();
     },
