@@ -151,6 +151,26 @@ describe("HTTP fast path", () => {
     assert.equal(other.status, 200);
   });
 
+  test("the response type follows the Accept header as Apollo negotiates it", async () => {
+    const query = { query: "{ customers(first: 1) { totalCount } }" };
+    const cases: [string, number, string | null][] = [
+      ["*/*", 200, "application/json; charset=utf-8"],
+      ["application/json", 200, "application/json; charset=utf-8"],
+      // Apollo Client's header: the GraphQL-over-HTTP media type first.
+      ["application/graphql-response+json,application/json;q=0.9", 200, "application/graphql-response+json; charset=utf-8"],
+      ["application/json;q=0.5, application/graphql-response+json;q=0.4", 200, "application/json; charset=utf-8"],
+      ["text/html", 406, null],
+    ];
+    for (const [accept, status, type] of cases) {
+      const a = await same(query, { accept });
+      assert.equal(a.status, status, accept);
+      if (type) {
+        assert.equal(a.headers["content-type"], type, accept);
+        assert.equal(a.etag, null, `${accept}: the fast path answered`);
+      }
+    }
+  });
+
   test("batches go to Apollo and answer the same", async () => {
     // A batch's operations share one statement count, read as each finishes: it depends on timing.
     const a = await same([{ query: "{ customers(first: 1) { totalCount } }" }, { query: "{ __typename }" }], {}, (answer) => ({

@@ -10,6 +10,7 @@
 // with the body already read, so that error answers have one source. A refused request has taken
 // nothing: authentication and pricing have no effects, and a refusal takes nothing from the bucket.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import Negotiator from "negotiator";
 import {
   GraphQLError,
   getOperationAST,
@@ -38,6 +39,11 @@ import { logOperation, requestIdOf } from "./request-log";
 const MAX_DOCUMENTS = 1000;
 const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 const BODY_KEYS = new Set(["query", "operationName", "variables"]);
+// The response types Apollo offers for a single result, in its order of preference.
+const JSON_MEDIA = "application/json; charset=utf-8";
+const GRAPHQL_RESPONSE_MEDIA = "application/graphql-response+json; charset=utf-8";
+const OFFERED = [JSON_MEDIA, GRAPHQL_RESPONSE_MEDIA, "application/json; callbackSpec=1.0; charset=utf-8"];
+const MAX_ACCEPT_HEADERS = 100;
 
 interface Prepared {
   document: DocumentNode;
@@ -80,7 +86,22 @@ export function createFastPath(options: FastPathOptions): FastPath {
   const charge = operationCharger(config);
   const cors = corsHeaders(config);
   const documents = new Map<string, Prepared | null>();
+  const contentTypes = new Map<string, string | null>();
   let stopped = false;
+
+  /** The content type Apollo would answer with for this Accept header; null: Apollo answers (406 or others). */
+  function contentTypeFor(accept: string | undefined): string | null {
+    if (accept === undefined) return JSON_MEDIA;
+    let chosen = contentTypes.get(accept);
+    if (chosen === undefined) {
+      const preferred = new Negotiator({ headers: { accept } }).mediaType(OFFERED);
+      // Apollo's callback format (for subscriptions over HTTP callbacks) is Apollo's to answer.
+      chosen = preferred === JSON_MEDIA || preferred === GRAPHQL_RESPONSE_MEDIA ? preferred : null;
+      if (contentTypes.size >= MAX_ACCEPT_HEADERS) contentTypes.clear();
+      contentTypes.set(accept, chosen);
+    }
+    return chosen;
+  }
 
   /** The parsed, valid document, or null when Apollo must answer (cached either way). */
   function prepare(query: string): Prepared | null {
@@ -116,7 +137,15 @@ export function createFastPath(options: FastPathOptions): FastPath {
     return executeGraphQL({ schema, document: prepared.document, operationName: request.operationName, contextValue: context, variableValues: request.variables });
   }
 
-  async function answer(req: IncomingMessage, res: ServerResponse, request: Request, prepared: Prepared, operation: OperationDefinitionNode, fallback: () => void): Promise<void> {
+  async function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: Request,
+    prepared: Prepared,
+    operation: OperationDefinitionNode,
+    contentType: string,
+    fallback: () => void,
+  ): Promise<void> {
     const started = process.hrtime.bigint();
     const answered = metrics?.operationStarted();
     let context: Context;
@@ -149,7 +178,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
     answered?.(operationName, operation.operation, codes);
     cors(req, res);
     res.writeHead(status, {
-      "content-type": "application/json; charset=utf-8",
+      "content-type": contentType,
       "content-length": Buffer.byteLength(body),
       "x-request-id": requestId,
     });
@@ -170,8 +199,10 @@ export function createFastPath(options: FastPathOptions): FastPath {
     const operation = prepared && operationOf(prepared, request.operationName);
     if (!request || !prepared || !operation || operation.operation === "subscription") return fallback();
     if (operation.operation === "mutation" && req.headers["idempotency-key"] !== undefined) return fallback();
+    const contentType = contentTypeFor(req.headers.accept);
+    if (!contentType) return fallback();
     const run = () =>
-      answer(req, res, request, prepared, operation, fallback).catch((error: unknown) => {
+      answer(req, res, request, prepared, operation, contentType, fallback).catch((error: unknown) => {
         logger.error({ err: error }, "fast path failed");
         if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] }, () => cors(req, res));
         else res.destroy();
