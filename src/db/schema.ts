@@ -426,7 +426,9 @@ export const webhookDeliveries = sqliteTable(
     statusCode: integer("status_code"),
     lastError: text("last_error"),
     nextAttemptAt: text("next_attempt_at"),
-    // A worker holds a delivery until then; another may take it over afterwards.
+    // The instance attempting the delivery holds it until then (another may take it over
+    // afterwards); only the holder of that lease records the attempt's outcome.
+    leaseOwner: text("lease_owner"),
     leaseUntil: text("lease_until"),
     createdAt: text("created_at").notNull(),
     deliveredAt: text("delivered_at"),
@@ -442,6 +444,14 @@ export const webhookDeliveries = sqliteTable(
 export const eventCursors = sqliteTable("event_cursors", {
   name: text("name").primaryKey(),
   seq: integer("seq").notNull(),
+});
+
+// Named leases for work that one instance of several does at a time (the expiry sweep): held by
+// `owner` until `until`, then free for another to take.
+export const leases = sqliteTable("leases", {
+  name: text("name").primaryKey(),
+  owner: text("owner").notNull(),
+  until: text("until").notNull(),
 });
 
 // The customer event log. `seq` orders events in commit order (SQLite serialises writers);

@@ -1,12 +1,16 @@
 // Webhook delivery: the event log fanned out to endpoints, posted with Standard Webhooks
 // signatures, retried with backoff, persisted so that a restart loses nothing (at-least-once;
 // `webhook-id` is the delivery's id, stable across retries, for receivers to deduplicate).
+// Every instance on the database runs a worker; each attempt is made by the one instance that
+// leased the delivery, so a webhook is posted once unless its instance dies mid-attempt.
+import { randomUUID } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
-import { and, asc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lte, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import type { Config } from "../config";
 import type { Database, Db } from "../db/client";
+import { claimDueDeliveries, heldBy } from "../db/leases";
 import {
   customerEvents,
   eventCursors,
@@ -26,6 +30,9 @@ import { Topic, type EventBus } from "./pubsub";
 const CURSOR = "webhooks";
 const FAN_OUT_BATCH = 200;
 const DELIVERY_BATCH = 20;
+// How much longer than the request's timeout a delivery's lease lasts: room for the URL's DNS
+// check, the outcome's write and clocks that differ a little between instances.
+const LEASE_MARGIN_MS = 30_000;
 
 // Private, loopback, link-local and unspecified ranges: never a webhook's destination (SSRF).
 const PRIVATE = new BlockList();
@@ -105,42 +112,61 @@ export async function catchUpWhenIdle(tx: Db): Promise<void> {
   await tx.insert(eventCursors).values({ name: CURSOR, seq }).onConflictDoUpdate({ target: eventCursors.name, set: { seq } }).run();
 }
 
-/** Turns events after the cursor into delivery rows and moves the cursor, in one transaction. */
+/** Another instance moved the cursor while this one was fanning out the same events. */
+class CursorMoved extends Error {}
+
+/**
+ * Turns events after the cursor into delivery rows and moves the cursor, in one transaction.
+ * Instances fan out concurrently without doubling a delivery: a delivery is unique per endpoint
+ * and event, and the cursor moves only from the value this transaction read (compare and set),
+ * so of two transactions that read the same cursor one commits and the other rolls back.
+ */
 async function fanOut(db: Database): Promise<number> {
-  return db.transaction(async (tx) => {
-    const cursor = (await tx.select().from(eventCursors).where(eq(eventCursors.name, CURSOR)).get())?.seq ?? 0;
-    const events = await tx.select().from(customerEvents).where(gt(customerEvents.seq, cursor)).orderBy(asc(customerEvents.seq)).limit(FAN_OUT_BATCH).all();
-    if (!events.length) return 0;
-    const createdAt = now();
-    for (const event of events) {
-      const orgs = await organizationsOf(tx, event);
-      const endpoints = await tx
-        .select()
-        .from(webhookEndpoints)
-        // An endpoint gets what happens from its creation on, not the history before it.
-        .where(and(inArray(webhookEndpoints.organizationId, orgs), eq(webhookEndpoints.enabled, true), lte(webhookEndpoints.createdAt, event.occurredAt)))
+  try {
+    return await db.transaction(async (tx) => {
+      const cursor = (await tx.select().from(eventCursors).where(eq(eventCursors.name, CURSOR)).get())?.seq ?? 0;
+      const events = await tx.select().from(customerEvents).where(gt(customerEvents.seq, cursor)).orderBy(asc(customerEvents.seq)).limit(FAN_OUT_BATCH).all();
+      if (!events.length) return 0;
+      const createdAt = now();
+      for (const event of events) {
+        const orgs = await organizationsOf(tx, event);
+        const endpoints = await tx
+          .select()
+          .from(webhookEndpoints)
+          // An endpoint gets what happens from its creation on, not the history before it.
+          .where(and(inArray(webhookEndpoints.organizationId, orgs), eq(webhookEndpoints.enabled, true), lte(webhookEndpoints.createdAt, event.occurredAt)))
+          .all();
+        const matching = endpoints.filter((e) => e.eventTypes.length === 0 || e.eventTypes.includes(event.type));
+        if (!matching.length) continue;
+        await tx
+          .insert(webhookDeliveries)
+          .values(
+            matching.map((endpoint) => ({
+              id: newId("webhookDelivery"),
+              endpointId: endpoint.id,
+              eventId: event.id,
+              status: "PENDING" as const,
+              nextAttemptAt: createdAt,
+              createdAt,
+            })),
+          )
+          .onConflictDoNothing()
+          .run();
+      }
+      const seq = events[events.length - 1].seq;
+      const moved = await tx
+        .insert(eventCursors)
+        .values({ name: CURSOR, seq })
+        .onConflictDoUpdate({ target: eventCursors.name, set: { seq }, setWhere: eq(eventCursors.seq, cursor) })
+        .returning({ seq: eventCursors.seq })
         .all();
-      const matching = endpoints.filter((e) => e.eventTypes.length === 0 || e.eventTypes.includes(event.type));
-      if (!matching.length) continue;
-      await tx
-        .insert(webhookDeliveries)
-        .values(
-          matching.map((endpoint) => ({
-            id: newId("webhookDelivery"),
-            endpointId: endpoint.id,
-            eventId: event.id,
-            status: "PENDING" as const,
-            nextAttemptAt: createdAt,
-            createdAt,
-          })),
-        )
-        .onConflictDoNothing()
-        .run();
-    }
-    const seq = events[events.length - 1].seq;
-    await tx.insert(eventCursors).values({ name: CURSOR, seq }).onConflictDoUpdate({ target: eventCursors.name, set: { seq } }).run();
-    return events.length;
-  });
+      if (!moved.length) throw new CursorMoved();
+      return events.length;
+    });
+  } catch (error) {
+    if (error instanceof CursorMoved) return 0;
+    throw error;
+  }
 }
 
 interface Attempt {
@@ -177,29 +203,38 @@ async function post(endpoint: WebhookEndpointRow, delivery: WebhookDeliveryRow, 
 /** What one delivery attempt came to: delivered, failed with a retry planned, or failed for good. */
 export type WebhookOutcome = "delivered" | "retrying" | "failed";
 
-/** Posts one claimed delivery and records the outcome; disables an endpoint that keeps failing. */
-async function attempt(db: Database, config: Config, logger: Logger, delivery: WebhookDeliveryRow, endpoint: WebhookEndpointRow): Promise<WebhookOutcome> {
+/**
+ * Posts one claimed delivery and records the outcome; disables an endpoint that keeps failing.
+ * Null when the lease was lost meanwhile (it ran out and another instance took the delivery
+ * over): the outcome is then the new holder's to record.
+ */
+async function attempt(db: Database, config: Config, logger: Logger, delivery: WebhookDeliveryRow, endpoint: WebhookEndpointRow): Promise<WebhookOutcome | null> {
   const event = await db.read.select().from(customerEvents).where(eq(customerEvents.id, delivery.eventId)).get();
   const result: Attempt = event ? await post(endpoint, delivery, event, config) : { statusCode: null, error: "event not found" };
   const attemptNo = delivery.attempt + 1;
   const at = new Date();
-  return db.transaction(async (tx): Promise<WebhookOutcome> => {
+  const released = { attempt: attemptNo, statusCode: result.statusCode, leaseOwner: null, leaseUntil: null };
+  return db.transaction(async (tx): Promise<WebhookOutcome | null> => {
     if (!result.error) {
-      await tx
+      const [recorded] = await tx
         .update(webhookDeliveries)
-        .set({ status: "DELIVERED", attempt: attemptNo, statusCode: result.statusCode, lastError: null, nextAttemptAt: null, leaseUntil: null, deliveredAt: at.toISOString() })
-        .where(eq(webhookDeliveries.id, delivery.id))
-        .run();
+        .set({ ...released, status: "DELIVERED", lastError: null, nextAttemptAt: null, deliveredAt: at.toISOString() })
+        .where(heldBy(delivery))
+        .returning({ id: webhookDeliveries.id })
+        .all();
+      if (!recorded) return leaseLost(logger, delivery);
       await tx.update(webhookEndpoints).set({ consecutiveFailures: 0 }).where(eq(webhookEndpoints.id, endpoint.id)).run();
       return "delivered";
     }
     const exhausted = attemptNo >= config.WEBHOOK_MAX_ATTEMPTS;
     const next = exhausted ? null : new Date(at.getTime() + config.WEBHOOK_RETRY_BASE_MS * 2 ** (attemptNo - 1)).toISOString();
-    await tx
+    const [recorded] = await tx
       .update(webhookDeliveries)
-      .set({ status: exhausted ? "FAILED" : "PENDING", attempt: attemptNo, statusCode: result.statusCode, lastError: result.error, nextAttemptAt: next, leaseUntil: null })
-      .where(eq(webhookDeliveries.id, delivery.id))
-      .run();
+      .set({ ...released, status: exhausted ? "FAILED" : "PENDING", lastError: result.error, nextAttemptAt: next })
+      .where(heldBy(delivery))
+      .returning({ id: webhookDeliveries.id })
+      .all();
+    if (!recorded) return leaseLost(logger, delivery);
     const [row] = await tx
       .update(webhookEndpoints)
       .set({ consecutiveFailures: sql`${webhookEndpoints.consecutiveFailures} + 1` })
@@ -216,40 +251,33 @@ async function attempt(db: Database, config: Config, logger: Logger, delivery: W
   });
 }
 
-/** Claims due deliveries of enabled endpoints (a lease, so that another worker leaves them) and posts them. */
-async function deliverDue(db: Database, config: Config, logger: Logger, onAttempt: (outcome: WebhookOutcome) => void): Promise<number> {
+function leaseLost(logger: Logger, delivery: WebhookDeliveryRow): null {
+  logger.warn({ deliveryId: delivery.id, leaseUntil: delivery.leaseUntil }, "webhook delivery lease lost before its outcome was recorded");
+  return null;
+}
+
+/**
+ * Claims due deliveries of enabled endpoints for this worker and posts them. The lease outlasts
+ * the request's timeout, so that no other instance takes a delivery over while it is in flight.
+ */
+async function deliverDue(db: Database, config: Config, logger: Logger, owner: string, onAttempt: (outcome: WebhookOutcome) => void): Promise<number> {
   const at = now();
-  const due = await db.read
-    .select({ delivery: webhookDeliveries, endpoint: webhookEndpoints })
-    .from(webhookDeliveries)
-    .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
-    .where(
-      and(
-        eq(webhookDeliveries.status, "PENDING"),
-        lte(webhookDeliveries.nextAttemptAt, at),
-        or(isNull(webhookDeliveries.leaseUntil), lt(webhookDeliveries.leaseUntil, at)),
-        eq(webhookEndpoints.enabled, true),
-      ),
-    )
-    .orderBy(asc(webhookDeliveries.nextAttemptAt), asc(webhookDeliveries.id))
-    .limit(DELIVERY_BATCH)
-    .all();
-  const leaseUntil = new Date(Date.now() + config.WEBHOOK_TIMEOUT_MS + 30_000).toISOString();
-  const claimed = [];
-  for (const row of due) {
-    const won = await db.transaction((tx) =>
-      tx
-        .update(webhookDeliveries)
-        .set({ leaseUntil })
-        .where(and(eq(webhookDeliveries.id, row.delivery.id), eq(webhookDeliveries.status, "PENDING"), or(isNull(webhookDeliveries.leaseUntil), lt(webhookDeliveries.leaseUntil, at))))
-        .returning()
-        .all(),
-    );
-    if (won.length) claimed.push({ delivery: won[0], endpoint: row.endpoint });
-  }
+  const until = new Date(Date.parse(at) + config.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS).toISOString();
+  const claimed = await db.transaction(async (tx) => {
+    const deliveries = await claimDueDeliveries(tx, owner, at, until, DELIVERY_BATCH);
+    if (!deliveries.length) return [];
+    const endpoints = await tx.select().from(webhookEndpoints).where(inArray(webhookEndpoints.id, [...new Set(deliveries.map((d) => d.endpointId))])).all();
+    const byId = new Map(endpoints.map((e) => [e.id, e]));
+    return deliveries.flatMap((delivery) => {
+      const endpoint = byId.get(delivery.endpointId);
+      return endpoint ? [{ delivery, endpoint }] : [];
+    });
+  });
   await Promise.all(
     claimed.map(({ delivery, endpoint }) =>
-      attempt(db, config, logger, delivery, endpoint).then(onAttempt).catch((error: unknown) => logger.error({ err: error, deliveryId: delivery.id }, "webhook delivery failed")),
+      attempt(db, config, logger, delivery, endpoint)
+        .then((outcome) => outcome && onAttempt(outcome))
+        .catch((error: unknown) => logger.error({ err: error, deliveryId: delivery.id }, "webhook delivery failed")),
     ),
   );
   return claimed.length;
@@ -263,6 +291,8 @@ export function startWebhookWorker(
   logger: Logger,
   onAttempt: (outcome: WebhookOutcome) => void = () => {},
 ): () => Promise<void> {
+  // This instance's name on the deliveries it leases.
+  const owner = randomUUID();
   let stopped = false;
   let wake: (() => void) | null = null;
   let kicked = false;
@@ -283,7 +313,7 @@ export function startWebhookWorker(
         // While no endpoint is enabled there is nothing to fan out nor to deliver.
         const active = await anyEnabledEndpoint(db.read);
         const fanned = active ? await fanOut(db) : 0;
-        const delivered = active ? await deliverDue(db, config, logger, onAttempt) : 0;
+        const delivered = active ? await deliverDue(db, config, logger, owner, onAttempt) : 0;
         if (fanned || delivered) continue;
       } catch (error) {
         logger.error({ err: error }, "webhook worker pass failed");

@@ -104,7 +104,10 @@ export class WebhookService {
     return id;
   }
 
-  /** Sends a delivery again: PENDING, due now, whatever its state. */
+  /**
+   * Sends a delivery again: PENDING, due now, whatever its state. An attempt in flight loses its
+   * lease, so that its outcome does not overwrite this request; the new attempt records its own.
+   */
   async redeliver(actor: Actor, deliveryId: string): Promise<WebhookDeliveryView> {
     const row = await this.db.read
       .select({ delivery: webhookDeliveries, organizationId: webhookEndpoints.organizationId })
@@ -118,7 +121,7 @@ export class WebhookService {
     const updated = await this.db.transaction((tx) =>
       tx
         .update(webhookDeliveries)
-        .set({ status: "PENDING", nextAttemptAt: now(), leaseUntil: null })
+        .set({ status: "PENDING", nextAttemptAt: now(), leaseOwner: null, leaseUntil: null })
         .where(eq(webhookDeliveries.id, deliveryId))
         .returning()
         .get(),

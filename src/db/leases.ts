@@ -1,0 +1,64 @@
+// Leases: work that several instances on one database share is done by one of them at a time.
+// Taking a lease is one atomic statement whose WHERE admits only a free or expired lease, so two
+// instances never both win, whatever the isolation level: the loser's statement changes no row.
+// These are the statements a PostgreSQL version replaces (its delivery claim locks the due rows
+// with FOR UPDATE SKIP LOCKED, so that claimers skip each other's rows instead of waiting).
+import { and, asc, eq, inArray, isNull, lt, lte, or } from "drizzle-orm";
+import type { Db } from "./client";
+import { leases, webhookDeliveries, webhookEndpoints, type WebhookDeliveryRow } from "./schema";
+
+/**
+ * Takes the lease `name` for `owner` until `until`, or renews it when `owner` already holds it;
+ * false while another owner holds it and `at` is before its end.
+ */
+export async function takeLease(tx: Db, name: string, owner: string, at: string, until: string): Promise<boolean> {
+  const taken = await tx
+    .insert(leases)
+    .values({ name, owner, until })
+    .onConflictDoUpdate({
+      target: leases.name,
+      set: { owner, until },
+      setWhere: or(eq(leases.owner, owner), lt(leases.until, at)),
+    })
+    .returning({ owner: leases.owner })
+    .all();
+  return taken.length === 1;
+}
+
+/** Gives the lease up if `owner` holds it, so that another instance need not wait for its end. */
+export async function releaseLease(tx: Db, name: string, owner: string): Promise<void> {
+  await tx.delete(leases).where(and(eq(leases.name, name), eq(leases.owner, owner))).run();
+}
+
+/** A delivery nobody holds, or whose holder's lease ended before `at`. */
+const unleased = (at: string) => or(isNull(webhookDeliveries.leaseUntil), lt(webhookDeliveries.leaseUntil, at));
+
+/**
+ * Claims up to `limit` deliveries due at `at` (pending, of an enabled endpoint, unleased or with an
+ * expired lease) for `owner` until `until`, and returns them. One UPDATE … RETURNING: a delivery
+ * claimed by another instance meanwhile fails the outer WHERE and is not returned.
+ */
+export async function claimDueDeliveries(tx: Db, owner: string, at: string, until: string, limit: number): Promise<WebhookDeliveryRow[]> {
+  const due = tx
+    .select({ id: webhookDeliveries.id })
+    .from(webhookDeliveries)
+    .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+    .where(and(eq(webhookDeliveries.status, "PENDING"), lte(webhookDeliveries.nextAttemptAt, at), unleased(at), eq(webhookEndpoints.enabled, true)))
+    .orderBy(asc(webhookDeliveries.nextAttemptAt), asc(webhookDeliveries.id))
+    .limit(limit);
+  return tx
+    .update(webhookDeliveries)
+    .set({ leaseOwner: owner, leaseUntil: until })
+    .where(and(inArray(webhookDeliveries.id, due), eq(webhookDeliveries.status, "PENDING"), unleased(at)))
+    .returning()
+    .all();
+}
+
+/** The condition under which only the holder of `delivery`'s lease (as claimed) may change it. */
+export function heldBy(delivery: Pick<WebhookDeliveryRow, "id" | "leaseOwner" | "leaseUntil">) {
+  const { id, leaseOwner, leaseUntil } = delivery;
+  if (!leaseOwner || !leaseUntil) throw new Error(`delivery ${id} is not leased`);
+  // The lease's end as well as its owner: an instance that took its own expired lease again
+  // holds a new lease, and the earlier attempt's outcome is no longer its to record.
+  return and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.leaseOwner, leaseOwner), eq(webhookDeliveries.leaseUntil, leaseUntil));
+}
