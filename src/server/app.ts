@@ -12,6 +12,7 @@ import { sendVerificationLinks } from "../events/verification-links";
 import { developmentKey } from "../auth/dev-key";
 import { startServer } from "./http";
 import { sweepExpiredIdempotencyRecords } from "./idempotency";
+import { startExpirySweep } from "./expiry-sweep";
 import { startWebhookWorker } from "../events/webhooks";
 import { Metrics } from "./metrics";
 import { closeRedis, connectRedis } from "./redis";
@@ -50,21 +51,11 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
   const seeded = config.SEED_DEMO ? await seedDemo(db, services) : false;
   await services.organizations.defaultOrganizationId();
   devKey = await developmentKey(config, services, logger, seeded);
-  // Expired documents, verification sessions and idempotency records: swept now, then on a timer
-  // that does not keep the process alive; a sweep still running is not started twice.
-  let sweeping: Promise<void> | null = null;
-  const sweep = () =>
-    (sweeping ??= Promise.all([services.verification.sweepExpired(), sweepExpiredIdempotencyRecords(db)])
-      .then(
-        () => undefined,
-        (err: unknown) => logger.error({ err }, "expiry sweep failed"),
-      )
-      .finally(() => {
-        sweeping = null;
-      }));
-  await sweep();
-  const sweeper = setInterval(sweep, config.EXPIRY_SWEEP_INTERVAL_MS);
-  sweeper.unref();
+  // Expired documents, verification sessions and idempotency records: swept now, then on a timer,
+  // by one of the instances that share the database.
+  const stopSweep = await startExpirySweep(db, config.EXPIRY_SWEEP_INTERVAL_MS, logger, () =>
+    Promise.all([services.verification.sweepExpired(), sweepExpiredIdempotencyRecords(db)]),
+  );
   const stopWebhooks = startWebhookWorker(db, bus, config, logger, (outcome) => metrics?.webhookAttempt(outcome));
   return {
     url: server.url,
@@ -76,8 +67,7 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
       // Stop accepting and let in-flight requests finish (WebSockets are closed with 1001), while
       // the webhook worker finishes the deliveries it has started and leaves the rest pending;
       // then the database is checkpointed and closed.
-      clearInterval(sweeper);
-      await Promise.all([server.close(), stopWebhooks(), sweeping]);
+      await Promise.all([server.close(), stopWebhooks(), stopSweep()]);
       await stopLinks();
       bus.close();
       if (redis) await closeRedis(redis);
