@@ -72,18 +72,18 @@ export class Metrics {
       name: "webhook_queue_depth",
       help: "Webhook deliveries waiting to be sent (pending, including those waiting for a retry).",
       registers: [this.registry],
-      collect() {
-        const row = db.read.select({ n: count() }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "PENDING")).get();
-        this.set(row?.n ?? 0);
+      async collect() {
+        const [{ n }] = await db.read.select({ n: count() }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "PENDING"));
+        this.set(n);
       },
     });
     new Gauge({
       name: "webhook_endpoints_disabled",
       help: "Webhook endpoints disabled (by their owner or after repeated failures).",
       registers: [this.registry],
-      collect() {
-        const row = db.read.select({ n: count() }).from(webhookEndpoints).where(eq(webhookEndpoints.enabled, false)).get();
-        this.set(row?.n ?? 0);
+      async collect() {
+        const [{ n }] = await db.read.select({ n: count() }).from(webhookEndpoints).where(eq(webhookEndpoints.enabled, false));
+        this.set(n);
       },
     });
     collectDefaultMetrics({ register: this.registry });

@@ -7,6 +7,7 @@
 // claim one key; waiting for a claim to finish reads the committed state only.
 import { and, eq, lte } from "drizzle-orm";
 import type { Database } from "../../db/client";
+import { changedRows, first } from "../../db/query";
 import { idempotencyRecords, type IdempotencyRecordRow } from "../../db/schema";
 import { now } from "../../lib/clock";
 
@@ -52,44 +53,42 @@ export class IdempotencyStore implements IdempotencyKeyStore {
   ) {}
 
   claim(key: string, requestHash: string): Promise<KeyState> {
-    return this.db.transaction((tx) => {
+    return this.db.transaction(async (tx) => {
       const at = now();
-      const row = tx.select().from(idempotencyRecords).where(eq(idempotencyRecords.key, key)).get();
+      const row = await first(tx.select().from(idempotencyRecords).where(eq(idempotencyRecords.key, key)));
       const state = stateOf(row, requestHash, at);
       if (state) return state;
       // Lazy cleanup: an expired record no longer counts and makes way for the new claim.
-      if (row) tx.delete(idempotencyRecords).where(eq(idempotencyRecords.key, key)).run();
-      tx.insert(idempotencyRecords)
-        .values({ key, requestHash, status: "IN_PROGRESS", createdAt: at, expiresAt: this.expiry(at) })
-        .run();
+      if (row) await tx.delete(idempotencyRecords).where(eq(idempotencyRecords.key, key));
+      await tx.insert(idempotencyRecords).values({ key, requestHash, status: "IN_PROGRESS", createdAt: at, expiresAt: this.expiry(at) });
       return { kind: "claimed" } as const;
     });
   }
 
   /** The committed state (see IdempotencyKeyStore). */
-  peek(key: string, requestHash: string): KeyState | undefined {
-    const row = this.db.read.select().from(idempotencyRecords).where(eq(idempotencyRecords.key, key)).get();
+  async peek(key: string, requestHash: string): Promise<KeyState | undefined> {
+    const row = await first(this.db.read.select().from(idempotencyRecords).where(eq(idempotencyRecords.key, key)));
     return stateOf(row, requestHash, now());
   }
 
   complete(key: string, requestHash: string, response: StoredResponse): Promise<void> {
-    return this.db.transaction((tx) => {
+    return this.db.transaction(async (tx) => {
       const at = now();
-      tx.update(idempotencyRecords)
+      await tx
+        .update(idempotencyRecords)
         .set({ status: "DONE", response: response.body, httpStatus: response.httpStatus, expiresAt: this.expiry(at) })
-        .where(ownClaim(key, requestHash))
-        .run();
+        .where(ownClaim(key, requestHash));
     });
   }
 
   release(key: string, requestHash: string): Promise<void> {
-    return this.db.transaction((tx) => {
-      tx.delete(idempotencyRecords).where(ownClaim(key, requestHash)).run();
+    return this.db.transaction(async (tx) => {
+      await tx.delete(idempotencyRecords).where(ownClaim(key, requestHash));
     });
   }
 
   sweepExpired(): Promise<number> {
-    return this.db.transaction((tx) => tx.delete(idempotencyRecords).where(lte(idempotencyRecords.expiresAt, now())).run().changes);
+    return this.db.transaction((tx) => changedRows(tx.delete(idempotencyRecords).where(lte(idempotencyRecords.expiresAt, now()))));
   }
 
   private expiry(at: string): string {
