@@ -3,6 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "../db/client";
+import { first } from "../db/query";
 import { apiKeys, organizations, type ApiKeyRow } from "../db/schema";
 import { now } from "../lib/clock";
 import { newId } from "../lib/ids";
@@ -61,7 +62,7 @@ export class ApiKeyService {
     }
     const secret = `${KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
     return this.db.transaction(async (tx) => {
-      const org = await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, data.organizationId)).get();
+      const org = await first(tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, data.organizationId)));
       if (!org) throw UserErrors.of("NOT_FOUND", ["organizationId"], `Organization ${data.organizationId} does not exist.`);
       const [apiKey] = await tx
         .insert(apiKeys)
@@ -83,7 +84,7 @@ export class ApiKeyService {
 
   async revoke(actor: Actor, id: string): Promise<ApiKeyRow> {
     return this.db.transaction(async (tx) => {
-      const key = await tx.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+      const key = await first(tx.select().from(apiKeys).where(eq(apiKeys.id, id)));
       if (!key || !organizationVisible(actor.access, key.organizationId)) {
         throw UserErrors.of("NOT_FOUND", ["id"], `API key ${id} does not exist.`);
       }
@@ -98,18 +99,18 @@ export class ApiKeyService {
       .select()
       .from(apiKeys)
       .where(organizationId ? eq(apiKeys.organizationId, organizationId) : undefined)
-      .orderBy(asc(apiKeys.id))
-      .all();
+      .orderBy(asc(apiKeys.id));
   }
 
   /** The principal of a valid key; null when unknown, revoked or expired. */
   async authenticate(secret: string): Promise<Principal | null> {
     if (!secret.startsWith(KEY_PREFIX)) return null;
-    const key = await this.db.read
-      .select()
-      .from(apiKeys)
-      .where(and(eq(apiKeys.secretHash, hashKey(secret)), isNull(apiKeys.revokedAt)))
-      .get();
+    const key = await first(
+      this.db.read
+        .select()
+        .from(apiKeys)
+        .where(and(eq(apiKeys.secretHash, hashKey(secret)), isNull(apiKeys.revokedAt))),
+    );
     const at = now();
     if (!key || (key.expiresAt && key.expiresAt <= at)) return null;
     const written = this.lastWritten.get(key.id) ?? 0;

@@ -40,7 +40,7 @@ export async function keys(cli: Cli, sub: string | undefined): Promise<number> {
 export async function orgs(cli: Cli, sub: string | undefined): Promise<number> {
   const { db, services, options } = cli;
   if (sub === "list") {
-    for (const o of await db.read.select().from(organizations).orderBy(asc(organizations.id)).all()) {
+    for (const o of await db.read.select().from(organizations).orderBy(asc(organizations.id))) {
       console.log([o.id, o.name, o.parentId ?? "-"].join("\t"));
     }
   } else if (sub === "create") {

@@ -1,6 +1,7 @@
 import { Authorized, Arg, Args, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from "type-graphql";
 import { and, eq } from "drizzle-orm";
 import { customerVisible } from "../auth/tenancy";
+import { first } from "../db/query";
 import { customers, type CustomerEventRow, type CustomerRow } from "../db/schema";
 import { openCustomerEventStream } from "../events/stream";
 import { createLoaders } from "../loaders";
@@ -20,7 +21,7 @@ function visibility(ctx: Pick<Context, "db" | "access">): ((customerId: string) 
   return async (customerId) => {
     const cached = known.get(customerId);
     if (cached && Date.now() - cached.at < VISIBILITY_TTL_MS) return cached.visible;
-    const row = await ctx.db.read.select({ id: customers.id }).from(customers).where(and(eq(customers.id, customerId), condition)).get();
+    const row = await first(ctx.db.read.select({ id: customers.id }).from(customers).where(and(eq(customers.id, customerId), condition)));
     known.set(customerId, { visible: Boolean(row), at: Date.now() });
     return Boolean(row);
   };

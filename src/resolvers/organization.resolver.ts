@@ -1,5 +1,5 @@
 import { Authorized, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import { and, sql } from "drizzle-orm";
+import { and, count, sql } from "drizzle-orm";
 import { organizationsVisible } from "../auth/tenancy";
 import { organizations, type OrganizationRow } from "../db/schema";
 import { keyset, pageRequest, toConnection } from "../services/pagination";
@@ -31,11 +31,10 @@ export class OrganizationResolver {
       .from(organizations)
       .where(and(organizationsVisible(ctx.access), ...page.where))
       .orderBy(...page.orderBy)
-      .limit(request.limit + 1)
-      .all();
+      .limit(request.limit + 1);
     return toConnection(rows, request, (r) => [r.id], async () => {
-      const [{ count }] = await db.select({ count: sql<number>`count(*)` }).from(organizations).where(organizationsVisible(ctx.access)).all();
-      return count;
+      const [{ n }] = await db.select({ n: count() }).from(organizations).where(organizationsVisible(ctx.access));
+      return n;
     });
   }
 

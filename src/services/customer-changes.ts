@@ -52,8 +52,7 @@ export async function customerChanges(
     .from(customerEvents)
     .where(and(...conditions))
     .orderBy(asc(customerEvents.seq))
-    .limit(first + 1)
-    .all();
+    .limit(first + 1);
   const hasMore = events.length > first;
   const page = events.slice(0, first);
   const latest = new Map<string, CustomerChangeItem>();

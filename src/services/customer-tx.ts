@@ -4,6 +4,7 @@ import { and, eq } from "drizzle-orm";
 import type { Access } from "../auth/principal";
 import { customerVisible } from "../auth/tenancy";
 import type { Database, Db } from "../db/client";
+import { first } from "../db/query";
 import { customers, type CustomerEventRow, type CustomerRow } from "../db/schema";
 import { publishEvents, recordEvent, type NewEvent } from "../events/event-log";
 import type { EventBus } from "../events/pubsub";
@@ -26,7 +27,7 @@ export async function changeCustomers<T>(db: Database, bus: EventBus, fn: Change
  * customer reads as missing (its existence is not revealed).
  */
 export async function findCustomer(tx: Db, id: string, field: string[], access: Access | undefined): Promise<CustomerRow> {
-  const row = await tx.select().from(customers).where(and(eq(customers.id, id), customerVisible(access))).get();
+  const row = await first(tx.select().from(customers).where(and(eq(customers.id, id), customerVisible(access))));
   if (!row || row.erasedAt) throw UserErrors.of("NOT_FOUND", field, `Customer ${id} does not exist.`);
   return row;
 }

@@ -3,6 +3,7 @@
 import { and, eq, isNull, or } from "drizzle-orm";
 import { z } from "zod";
 import type { Database, Db } from "../db/client";
+import { first } from "../db/query";
 import { customers, memberships, organizations, type CustomerRow, type OrganizationRow } from "../db/schema";
 import { recordEvent } from "../events/event-log";
 import type { EventBus } from "../events/pubsub";
@@ -94,7 +95,7 @@ export class OnboardingService {
 
   private async partner(tx: Db, actor: Actor, organizationId: string | null | undefined): Promise<OrganizationRow> {
     const id = await this.organizations.resolveOwner(tx, actor, organizationId);
-    return (await tx.select().from(organizations).where(eq(organizations.id, id)).get())!;
+    return (await first(tx.select().from(organizations).where(eq(organizations.id, id))))!;
   }
 
   private async linkExisting(
@@ -118,11 +119,12 @@ export class OnboardingService {
         { code: "INVALID", field: ["customerId"], message: `Customer ${customer.id} is ${partner.name} itself.` },
       ]);
     }
-    const existing = await tx
-      .select()
-      .from(memberships)
-      .where(and(eq(memberships.customerId, customer.id), eq(memberships.organizationId, partner.id)))
-      .get();
+    const existing = await first(
+      tx
+        .select()
+        .from(memberships)
+        .where(and(eq(memberships.customerId, customer.id), eq(memberships.organizationId, partner.id))),
+    );
     if (existing) {
       throw new Outcome(
         "ALREADY_MANAGED_BY_PARTNER",
@@ -163,11 +165,12 @@ export class OnboardingService {
         { code: "INVALID", field: ["organizationName"], message: `${data.organizationName} is the partner organization itself.` },
       ]);
     }
-    const taken = await tx
-      .select({ id: customers.id })
-      .from(customers)
-      .where(and(isNull(customers.erasedAt), or(eq(customers.registrationAccount, account), eq(customers.email, account))))
-      .get();
+    const taken = await first(
+      tx
+        .select({ id: customers.id })
+        .from(customers)
+        .where(and(isNull(customers.erasedAt), or(eq(customers.registrationAccount, account), eq(customers.email, account)))),
+    );
     if (taken) {
       throw new Outcome("ALREADY_EXISTS", [
         { code: "DUPLICATE", field: ["registrationAccount"], message: `${account} already belongs to another customer.` },

@@ -1,6 +1,6 @@
 // Demo data for a first start: one organization, a partner it manages, and a dozen varied
 // customers, created through the same service calls the API uses.
-import { sql } from "drizzle-orm";
+import { count } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { organizations } from "../db/schema";
 import type { Actor } from "./actor";
@@ -164,8 +164,8 @@ const DEMO_CUSTOMERS: CustomerInput[] = [
 
 /** Seeds the demo data when the database has no organization yet. Returns whether it seeded. */
 export async function seedDemo(db: Database, services: Services): Promise<boolean> {
-  const [{ count }] = await db.read.select({ count: sql<number>`count(*)` }).from(organizations).all();
-  if (count > 0) return false;
+  const [{ n }] = await db.read.select({ n: count() }).from(organizations);
+  if (n > 0) return false;
   const actor: Actor = { name: "seed", via: "SYSTEM", organizationId: null };
   const demo = await services.organizations.create(actor, {
     name: "Demo Bank",

@@ -5,6 +5,7 @@ import { and, eq } from "drizzle-orm";
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import { z } from "zod";
 import type { Database, Db } from "../db/client";
+import { first } from "../db/query";
 import { persons, twoFactorChallenges, type CustomerRow, type TwoFactorChallengeRow } from "../db/schema";
 import type { EventBus } from "../events/pubsub";
 import type { Config } from "../config";
@@ -69,7 +70,7 @@ function parseTarget(data: z.output<typeof setTargetSchema>): Target {
  * cannot be changed, e.g. deactivated) or CHALLENGE_EXPIRED (used, locked, cancelled or expired).
  */
 async function answerable(db: Db, actor: Actor, id: string): Promise<TwoFactorChallengeRow> {
-  const challenge = await db.select().from(twoFactorChallenges).where(eq(twoFactorChallenges.id, id)).get();
+  const challenge = await first(db.select().from(twoFactorChallenges).where(eq(twoFactorChallenges.id, id)));
   if (!challenge) throw UserErrors.of("NOT_FOUND", ["challengeId"], `Two-factor challenge ${id} does not exist.`);
   assertModifiable(await findCustomer(db, challenge.customerId, ["challengeId"], actor.access), ["challengeId"]);
   if (challenge.status === "OPEN" && challenge.expiresAt > now() && challenge.attemptsLeft > 0) return challenge;
@@ -104,7 +105,7 @@ export class TwoFactorService {
     return changeCustomers(this.db, this.bus, async (tx, events) => {
       const customer = await findCustomer(tx, data.customerId, ["customerId"], actor.access);
       assertModifiable(customer, ["customerId"]);
-      const person = await tx.select().from(persons).where(eq(persons.customerId, customer.id)).get();
+      const person = await first(tx.select().from(persons).where(eq(persons.customerId, customer.id)));
       if (!person) {
         throw UserErrors.of("INVALID", ["customerId"], `Customer ${customer.id} has no person profile to set a two-factor target on.`);
       }
@@ -128,7 +129,7 @@ export class TwoFactorService {
     const { challenge, to } = await this.db.transaction(async (tx) => {
       const customer = await findCustomer(tx, input.id, ["id"], actor.access);
       assertModifiable(customer, ["id"]);
-      const person = await tx.select().from(persons).where(eq(persons.customerId, customer.id)).get();
+      const person = await first(tx.select().from(persons).where(eq(persons.customerId, customer.id)));
       const type = person?.twoFactorType;
       if (!person?.twoFactorTarget || !person.twoFactorMasked || (type !== "SMS" && type !== "EMAIL")) {
         throw UserErrors.of("INVALID_STATE", ["id"], `Customer ${customer.id} has no two-factor target; setTwoFactorTarget first.`);

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "../db/client";
+import { first } from "../db/query";
 import { walletChallenges, wallets, type CustomerRow, type WalletChallengeRow } from "../db/schema";
 import type { EventBus } from "../events/pubsub";
 import type { Config } from "../config";
@@ -107,7 +108,7 @@ export class WalletService {
   async verifyChallenge(actor: Actor, input: { challengeId: string; signature: string }): Promise<CustomerRow> {
     const data = parseInput(verifySchema, input);
     return changeCustomers(this.db, this.bus, async (tx, events) => {
-      const challenge = await tx.select().from(walletChallenges).where(eq(walletChallenges.id, data.challengeId)).get();
+      const challenge = await first(tx.select().from(walletChallenges).where(eq(walletChallenges.id, data.challengeId)));
       if (!challenge) throw UserErrors.of("NOT_FOUND", ["challengeId"], `Wallet challenge ${data.challengeId} does not exist.`);
       const customer = await findCustomer(tx, challenge.customerId, ["challengeId"], actor.access);
       assertModifiable(customer, ["challengeId"]);
