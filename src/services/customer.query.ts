@@ -1,6 +1,6 @@
 // Customer reads: the filtered, ordered, keyset-paginated list behind `customers`,
 // `Organization.customers` and their totals.
-import { and, asc, eq, getTableColumns, gte, inArray, isNull, lt, lte, ne, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, getTableColumns, gte, inArray, isNull, lt, lte, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Access } from "../auth/principal";
 import { customerVisible } from "../auth/tenancy";
 import type { Db } from "../db/client";
@@ -124,15 +124,13 @@ export async function listCustomers(db: Db, args: CustomerListArgs, access?: Acc
     .from(customers)
     .where(and(...conditions, ...page.where))
     .orderBy(...page.orderBy)
-    .limit(request.limit + 1)
-    .all();
+    .limit(request.limit + 1);
   const connection = toConnection(rows, request, (r) => [r.sortKey, r.customer.id], async () => {
-    const [{ count }] = await db
-      .select({ count: sql<number>`count(*)` })
+    const [{ n }] = await db
+      .select({ n: count() })
       .from(customers)
-      .where(and(...conditions))
-      .all();
-    return count;
+      .where(and(...conditions));
+    return n;
   });
   return {
     ...connection,
@@ -165,18 +163,17 @@ export async function listCustomersOfOrganizations(
     .innerJoin(memberships, onboardedHere)
     .where(and(inArray(memberships.organizationId, organizationIds), ...conditions, ...page.where))
     .as("ranked");
-  const rows = await db.select().from(ranked).where(lte(ranked.rank, request.limit + 1)).orderBy(asc(ranked.rank)).all();
+  const rows = await db.select().from(ranked).where(lte(ranked.rank, request.limit + 1)).orderBy(asc(ranked.rank));
 
   let totals: Promise<Map<string, number>> | undefined;
   const totalsOnce = () =>
     (totals ??= (async () => {
       const counts = await db
-        .select({ organization: memberships.organizationId, count: sql<number>`count(*)` })
+        .select({ organization: memberships.organizationId, count: count() })
         .from(customers)
         .innerJoin(memberships, onboardedHere)
         .where(and(inArray(memberships.organizationId, organizationIds), ...conditions))
-        .groupBy(memberships.organizationId)
-        .all();
+        .groupBy(memberships.organizationId);
       return new Map(counts.map((c) => [c.organization, c.count]));
     })());
 
@@ -208,7 +205,7 @@ export async function findByExternalReference(
   organizationId: string | null,
   access?: Access,
 ): Promise<CustomerRow | null> {
-  const row = await db
+  const [row] = await db
     .select()
     .from(customers)
     .where(
@@ -220,7 +217,6 @@ export async function findByExternalReference(
       ),
     )
     .orderBy(customers.id)
-    .limit(1)
-    .get();
+    .limit(1);
   return row ?? null;
 }

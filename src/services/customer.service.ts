@@ -1,8 +1,9 @@
 // Customer writes: every method validates its input, runs one transaction that also records the
 // customer event, and publishes the event after commit. Expected failures throw UserErrors, which
 // roll the transaction back.
-import { and, asc, eq, ne, sql } from "drizzle-orm";
+import { and, asc, count, eq, ne, sql } from "drizzle-orm";
 import type { Database, Db } from "../db/client";
+import { first } from "../db/query";
 import {
   companies,
   customerAddresses,
@@ -421,7 +422,7 @@ export class CustomerService {
   }
 
   async companyOf(tx: Db, customerId: string): Promise<CompanyRow | undefined> {
-    return tx.select().from(companies).where(eq(companies.customerId, customerId)).get();
+    return first(tx.select().from(companies).where(eq(companies.customerId, customerId)));
   }
 
   private async assertUniqueReference(tx: Db, organizationId: string, reference: string, exceptId?: string) {
@@ -492,7 +493,7 @@ export class CustomerService {
   ): Promise<void> {
     const given = <K extends keyof PersonData>(k: K) => person[k] !== undefined;
     const currentNames = current
-      ? await tx.select().from(personNames).where(eq(personNames.customerId, customerId)).all()
+      ? await tx.select().from(personNames).where(eq(personNames.customerId, customerId))
       : [];
     const row = personRow(customerId, person, secrets, current, currentNames);
     if (current) await tx.update(persons).set(row).where(eq(persons.customerId, customerId));
@@ -526,20 +527,18 @@ export class CustomerService {
 
   /** Which person fields the input would change, as event field names. */
   private async personChanges(tx: Db, customerId: string, person: PersonData): Promise<string[]> {
-    const current = await tx.select().from(persons).where(eq(persons.customerId, customerId)).get();
-    const names = await tx.select().from(personNames).where(eq(personNames.customerId, customerId)).all();
+    const current = await first(tx.select().from(persons).where(eq(persons.customerId, customerId)));
+    const names = await tx.select().from(personNames).where(eq(personNames.customerId, customerId));
     const phones = await tx
       .select()
       .from(telephoneNumbers)
       .where(eq(telephoneNumbers.customerId, customerId))
-      .orderBy(asc(telephoneNumbers.position))
-      .all();
+      .orderBy(asc(telephoneNumbers.position));
     const questions = await tx
       .select()
       .from(secretQuestions)
       .where(eq(secretQuestions.customerId, customerId))
-      .orderBy(asc(secretQuestions.position))
-      .all();
+      .orderBy(asc(secretQuestions.position));
     const changed: string[] = [];
     for (const [key, part] of NAME_PARTS) {
       if (person[key] === undefined) continue;
@@ -606,7 +605,7 @@ export class CustomerService {
       }
 
       const personFields = data.person ? await this.personChanges(tx, customer.id, data.person) : [];
-      const currentCompany = await tx.select().from(companies).where(eq(companies.customerId, customer.id)).get();
+      const currentCompany = await first(tx.select().from(companies).where(eq(companies.customerId, customer.id)));
       const companyFields: string[] = [];
       if (data.company) {
         for (const key of ["legalName", "shortName", "registrationNumber", "countryCode"] as const) {
@@ -620,7 +619,7 @@ export class CustomerService {
       }
 
       if (data.person && personFields.length > 0) {
-        const current = await tx.select().from(persons).where(eq(persons.customerId, customer.id)).get();
+        const current = await first(tx.select().from(persons).where(eq(persons.customerId, customer.id)));
         const secrets = await hashSecrets({
           ...data.person,
           // Re-hash only secrets that really changed; the others keep their stored hash.
@@ -634,8 +633,8 @@ export class CustomerService {
         await this.writeCompany(tx, customer.id, data.company, currentCompany);
       }
 
-      const person = await tx.select().from(persons).where(eq(persons.customerId, customer.id)).get();
-      const company = await tx.select().from(companies).where(eq(companies.customerId, customer.id)).get();
+      const person = await first(tx.select().from(persons).where(eq(persons.customerId, customer.id)));
+      const company = await first(tx.select().from(companies).where(eq(companies.customerId, customer.id)));
       const next = { ...customer, ...columns };
       next.displayName = customer.type === "ORGANIZATION" && company ? company.legalName : (person?.fullName ?? customer.displayName);
       next.searchText = searchText({ ...next, personEmail: person?.email, company });
@@ -644,7 +643,7 @@ export class CustomerService {
         displayName: next.displayName,
         searchText: next.searchText,
       });
-      return (await tx.select().from(customers).where(eq(customers.id, customer.id)).get())!;
+      return (await first(tx.select().from(customers).where(eq(customers.id, customer.id))))!;
     });
   }
 
@@ -656,8 +655,7 @@ export class CustomerService {
       const existing = await tx
         .select({ id: customerAddresses.id })
         .from(customerAddresses)
-        .where(eq(customerAddresses.customerId, customer.id))
-        .all();
+        .where(eq(customerAddresses.customerId, customer.id));
       if (existing.length >= MAX_ADDRESSES) {
         throw UserErrors.of("INVALID", ["customerId"], `A customer can have at most ${MAX_ADDRESSES} addresses.`);
       }
@@ -677,7 +675,7 @@ export class CustomerService {
   }
 
   private async findAddress(tx: Db, id: string): Promise<CustomerAddressRow> {
-    const row = await tx.select().from(customerAddresses).where(eq(customerAddresses.id, id)).get();
+    const row = await first(tx.select().from(customerAddresses).where(eq(customerAddresses.id, id)));
     if (!row) throw UserErrors.of("NOT_FOUND", ["id"], `Address ${id} does not exist.`);
     return row;
   }
@@ -720,13 +718,12 @@ export class CustomerService {
       await tx.delete(customerAddresses).where(eq(customerAddresses.id, id));
       if (current.isPrimary) {
         // The oldest remaining address becomes primary, so a customer with addresses always has one.
-        const next = await tx
+        const [next] = await tx
           .select({ id: customerAddresses.id })
           .from(customerAddresses)
           .where(eq(customerAddresses.customerId, customer.id))
           .orderBy(asc(customerAddresses.id))
-          .limit(1)
-          .get();
+          .limit(1);
         if (next) await tx.update(customerAddresses).set({ isPrimary: true }).where(eq(customerAddresses.id, next.id));
       }
       await touchCustomer(tx, actor, customer, { type: "UPDATED", changedFields: ["addresses"] }, events);
@@ -739,12 +736,11 @@ export class CustomerService {
     return this.change(async (tx, events) => {
       const customer = await findCustomer(tx, input.customerId, ["customerId"], actor.access);
       assertModifiable(customer, ["customerId"]);
-      const [{ count }] = await tx
-        .select({ count: sql<number>`count(*)` })
+      const [{ n }] = await tx
+        .select({ n: count() })
         .from(documents)
-        .where(eq(documents.customerId, customer.id))
-        .all();
-      if (count >= MAX_DOCUMENTS) {
+        .where(eq(documents.customerId, customer.id));
+      if (n >= MAX_DOCUMENTS) {
         throw UserErrors.of("INVALID", ["customerId"], `A customer can have at most ${MAX_DOCUMENTS} documents.`);
       }
       const [row] = await tx.insert(documents).values(documentRow(customer.id, data, now())).returning();
@@ -756,7 +752,7 @@ export class CustomerService {
 
   async removeDocument(actor: Actor, id: string): Promise<DocumentRow> {
     return this.change(async (tx, events) => {
-      const current = await tx.select().from(documents).where(eq(documents.id, id)).get();
+      const current = await first(tx.select().from(documents).where(eq(documents.id, id)));
       if (!current) throw UserErrors.of("NOT_FOUND", ["id"], `Document ${id} does not exist.`);
       const customer = await findCustomer(tx, current.customerId, ["id"], actor.access);
       assertModifiable(customer, ["id"]);
@@ -778,8 +774,7 @@ export class CustomerService {
       const current = await tx
         .select()
         .from(notificationPreferences)
-        .where(eq(notificationPreferences.customerId, customer.id))
-        .all();
+        .where(eq(notificationPreferences.customerId, customer.id));
       const at = now();
       const changed = wanted.filter(
         (p) =>
@@ -797,7 +792,7 @@ export class CustomerService {
           });
       }
       await touchCustomer(tx, actor, customer, { type: "UPDATED", changedFields: ["notificationPreferences"] }, events);
-      return (await tx.select().from(customers).where(eq(customers.id, customer.id)).get())!;
+      return (await first(tx.select().from(customers).where(eq(customers.id, customer.id))))!;
     });
   }
 }

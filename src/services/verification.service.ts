@@ -5,6 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import { and, asc, eq, inArray, lt, lte, ne } from "drizzle-orm";
 import type { Database, Db } from "../db/client";
+import { first } from "../db/query";
 import {
   customers,
   documents,
@@ -177,7 +178,7 @@ export class VerificationService {
   }
 
   private async derive(tx: Db, customer: CustomerRow, started: boolean) {
-    const docs = await tx.select().from(documents).where(eq(documents.customerId, customer.id)).orderBy(asc(documents.id)).all();
+    const docs = await tx.select().from(documents).where(eq(documents.customerId, customer.id)).orderBy(asc(documents.id));
     return deriveVerification(customer.type, docs, started, today());
   }
 
@@ -219,7 +220,7 @@ export class VerificationService {
   async review(actor: Actor, input: unknown): Promise<{ document: DocumentRow; customer: CustomerRow }> {
     const data = parseInput(reviewSchema, input);
     return this.change(async (tx, events) => {
-      const current = await tx.select().from(documents).where(eq(documents.id, data.documentId)).get();
+      const current = await first(tx.select().from(documents).where(eq(documents.id, data.documentId)));
       if (!current) throw UserErrors.of("NOT_FOUND", ["documentId"], `Document ${data.documentId} does not exist.`);
       const customer = await findCustomer(tx, current.customerId, ["documentId"], actor.access);
       assertModifiable(customer, ["documentId"]);
@@ -247,7 +248,7 @@ export class VerificationService {
    */
   async expireDocuments(): Promise<number> {
     const due = and(lt(documents.expiresAt, today()), ne(documents.status, "EXPIRED"));
-    const owners = await this.db.read.selectDistinct({ customerId: documents.customerId }).from(documents).where(due).all();
+    const owners = await this.db.read.selectDistinct({ customerId: documents.customerId }).from(documents).where(due);
     return this.sweep(
       owners,
       async (tx, customerId) =>
@@ -269,8 +270,7 @@ export class VerificationService {
     const owners = await this.db.read
       .selectDistinct({ customerId: verificationSessions.customerId })
       .from(verificationSessions)
-      .where(due)
-      .all();
+      .where(due);
     return this.sweep(
       owners,
       async (tx, customerId) =>
@@ -300,7 +300,7 @@ export class VerificationService {
     for (const { customerId } of owners) {
       total += await this.change(async (tx, events) => {
         const expired = await expire(tx, customerId);
-        const customer = await tx.select().from(customers).where(eq(customers.id, customerId)).get();
+        const customer = await first(tx.select().from(customers).where(eq(customers.id, customerId)));
         if (expired > 0 && customer && !customer.erasedAt) await followUp(tx, customer, events);
         return expired;
       });
@@ -320,11 +320,11 @@ export class VerificationService {
   async sessionView(token: string): Promise<SessionView | null> {
     if (!TOKEN_PATTERN.test(token)) return null;
     const read = this.db.read;
-    const session = await read.select().from(verificationSessions).where(eq(verificationSessions.tokenHash, hashToken(token))).get();
+    const session = await first(read.select().from(verificationSessions).where(eq(verificationSessions.tokenHash, hashToken(token))));
     if (!session || session.status !== "OPEN" || session.expiresAt <= now()) return null;
-    const customer = await read.select().from(customers).where(eq(customers.id, session.customerId)).get();
+    const customer = await first(read.select().from(customers).where(eq(customers.id, session.customerId)));
     if (!customer || customer.erasedAt || customer.status === "DEACTIVATED" || customer.status === "ARCHIVED") return null;
-    const docs = await read.select().from(documents).where(eq(documents.customerId, customer.id)).orderBy(asc(documents.id)).all();
+    const docs = await read.select().from(documents).where(eq(documents.customerId, customer.id)).orderBy(asc(documents.id));
     const day = today();
     const done = proven(customer.type, docs, day);
     const requirements = requirementsFor(customer.type).map((requirement, i): RequirementView => {
