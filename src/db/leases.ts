@@ -30,26 +30,32 @@ export async function releaseLease(tx: Db, name: string, owner: string): Promise
   await tx.delete(leases).where(and(eq(leases.name, name), eq(leases.owner, owner))).run();
 }
 
-/** A delivery nobody holds, or whose holder's lease ended before `at`. */
-const unleased = (at: string) => or(isNull(webhookDeliveries.leaseUntil), lt(webhookDeliveries.leaseUntil, at));
+/** A delivery due at `at` that nobody holds, or whose holder's lease ended before `at`. */
+const claimable = (at: string) =>
+  and(
+    eq(webhookDeliveries.status, "PENDING"),
+    lte(webhookDeliveries.nextAttemptAt, at),
+    or(isNull(webhookDeliveries.leaseUntil), lt(webhookDeliveries.leaseUntil, at)),
+  );
 
 /**
  * Claims up to `limit` deliveries due at `at` (pending, of an enabled endpoint, unleased or with an
- * expired lease) for `owner` until `until`, and returns them. One UPDATE … RETURNING: a delivery
- * claimed by another instance meanwhile fails the outer WHERE and is not returned.
+ * expired lease) for `owner` until `until`, and returns them: one UPDATE … RETURNING.
  */
 export async function claimDueDeliveries(tx: Db, owner: string, at: string, until: string, limit: number): Promise<WebhookDeliveryRow[]> {
   const due = tx
     .select({ id: webhookDeliveries.id })
     .from(webhookDeliveries)
     .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
-    .where(and(eq(webhookDeliveries.status, "PENDING"), lte(webhookDeliveries.nextAttemptAt, at), unleased(at), eq(webhookEndpoints.enabled, true)))
+    .where(and(claimable(at), eq(webhookEndpoints.enabled, true)))
     .orderBy(asc(webhookDeliveries.nextAttemptAt), asc(webhookDeliveries.id))
     .limit(limit);
   return tx
     .update(webhookDeliveries)
     .set({ leaseOwner: owner, leaseUntil: until })
-    .where(and(inArray(webhookDeliveries.id, due), eq(webhookDeliveries.status, "PENDING"), unleased(at)))
+    // Checked again on the row itself: a database that runs claims concurrently may have let
+    // another claim or an outcome change it since the subquery chose it.
+    .where(and(inArray(webhookDeliveries.id, due), claimable(at)))
     .returning()
     .all();
 }
