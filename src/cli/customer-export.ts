@@ -4,7 +4,7 @@
 // Executing the schema (rather than mapping rows here) makes the record exactly what a client
 // reads back — same field names, same scalar serialisation — and keeps secrets out by
 // construction: what the schema does not expose cannot be exported.
-import { and, asc, gt, isNull, sql } from "drizzle-orm";
+import { and, asc, count, gt, isNull, sql } from "drizzle-orm";
 import { execute, parse } from "graphql";
 import { SCOPES, UNRESTRICTED, type Principal } from "../auth/principal";
 import type { Database } from "../db/client";
@@ -26,8 +26,8 @@ export interface ExportSource {
 
 /** How many customers an export yields: all but erased ones, archived included. */
 export async function countCustomers(db: Database): Promise<number> {
-  const [{ count }] = await db.read.select({ count: sql<number>`count(*)` }).from(customers).where(isNull(customers.erasedAt)).all();
-  return count;
+  const [{ n }] = await db.read.select({ n: count() }).from(customers).where(isNull(customers.erasedAt));
+  return n;
 }
 
 /**
@@ -55,8 +55,7 @@ export async function* customerPages(source: ExportSource, pageSize = 500): Asyn
         .from(customers)
         .where(and(gt(customers.id, after), isNull(customers.erasedAt)))
         .orderBy(asc(customers.id))
-        .limit(pageSize)
-        .all();
+        .limit(pageSize);
       if (rows.length === 0) return;
       const variableValues = Object.fromEntries(
         Array.from({ length: fields }, (_, i) => [`ids${i}`, rows.slice(i * NODES_PER_FIELD, (i + 1) * NODES_PER_FIELD).map((r) => r.id)]),

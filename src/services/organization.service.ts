@@ -1,6 +1,7 @@
 // Organization writes, and which organization a new customer belongs to.
 import { asc, eq, sql } from "drizzle-orm";
 import type { Database, Db } from "../db/client";
+import { first } from "../db/query";
 import { organizations, type OrganizationRow, type RegistrationPolicyRow } from "../db/schema";
 import { now } from "../lib/clock";
 import { newId } from "../lib/ids";
@@ -33,7 +34,7 @@ export class OrganizationService {
 
   async defaultOrganizationId(): Promise<string | null> {
     if (this.oldestId === undefined || this.oldestId === null) {
-      const oldest = await this.db.read.select({ id: organizations.id }).from(organizations).orderBy(asc(organizations.id)).limit(1).get();
+      const [oldest] = await this.db.read.select({ id: organizations.id }).from(organizations).orderBy(asc(organizations.id)).limit(1);
       this.oldestId = oldest?.id ?? null;
     }
     return this.oldestId;
@@ -73,11 +74,9 @@ export class OrganizationService {
       if (cursor === selfId || depth > 100) {
         throw UserErrors.of("INVALID", ["parentId"], "An organization cannot be its own ancestor.");
       }
-      const row: { parentId: string | null } | undefined = await tx
-        .select({ parentId: organizations.parentId })
-        .from(organizations)
-        .where(eq(organizations.id, cursor))
-        .get();
+      const row: { parentId: string | null } | undefined = await first(
+        tx.select({ parentId: organizations.parentId }).from(organizations).where(eq(organizations.id, cursor)),
+      );
       if (!row) {
         if (cursor === parentId) throw UserErrors.of("NOT_FOUND", ["parentId"], `Organization ${parentId} does not exist.`);
         break;
@@ -137,7 +136,7 @@ export class OrganizationService {
   async update(actor: Actor, input: unknown): Promise<OrganizationRow> {
     const data = parseInput(updateOrganizationSchema, input);
     return this.db.transaction(async (tx) => {
-      const current = await tx.select().from(organizations).where(eq(organizations.id, data.id)).get();
+      const current = await first(tx.select().from(organizations).where(eq(organizations.id, data.id)));
       if (!current || !organizationVisible(actor.access, current.id)) throw UserErrors.of("NOT_FOUND", ["id"], `Organization ${data.id} does not exist.`);
       const changes: Partial<OrganizationRow> = {};
       if (data.registrationPolicy && JSON.stringify(data.registrationPolicy) !== JSON.stringify(current.registrationPolicy)) {
