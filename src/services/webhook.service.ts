@@ -1,9 +1,10 @@
 // Webhook endpoints of the caller's organization: create, update, delete, list, and the delivery
 // log with redelivery. Delivery itself is the worker's (src/events/webhooks.ts).
 import { randomBytes } from "node:crypto";
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, count, eq, sql } from "drizzle-orm";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
+import { first } from "../db/query";
 import { webhookDeliveries, webhookEndpoints, type WebhookDeliveryRow, type WebhookEndpointRow } from "../db/schema";
 import { catchUpWhenIdle, refusedUrl } from "../events/webhooks";
 import type { EventBus } from "../events/pubsub";
@@ -39,8 +40,7 @@ export class WebhookService {
       .select()
       .from(webhookEndpoints)
       .where(eq(webhookEndpoints.organizationId, actor.organizationId))
-      .orderBy(asc(webhookEndpoints.id))
-      .all();
+      .orderBy(asc(webhookEndpoints.id));
   }
 
   async create(actor: Actor, input: WebhookEndpointInput & { url: string }): Promise<{ endpoint: WebhookEndpointRow; secret: string }> {
@@ -53,7 +53,7 @@ export class WebhookService {
     const enabled = input.enabled ?? true;
     const endpoint = await this.db.transaction(async (tx) => {
       if (enabled) await catchUpWhenIdle(tx);
-      return tx
+      const [row] = await tx
         .insert(webhookEndpoints)
         .values({
           id: newId("webhook"),
@@ -65,8 +65,8 @@ export class WebhookService {
           createdAt: at,
           updatedAt: at,
         })
-        .returning()
-        .get();
+        .returning();
+      return row;
     });
     return { endpoint, secret };
   }
@@ -89,18 +89,20 @@ export class WebhookService {
     if (!Object.keys(changes).length) throw UserErrors.of("NO_CHANGES", null, "The endpoint already is so.");
     return this.db.transaction(async (tx) => {
       if (changes.enabled) await catchUpWhenIdle(tx);
-      return tx
+      const [row] = await tx
         .update(webhookEndpoints)
         .set({ ...changes, updatedAt: now() })
         .where(eq(webhookEndpoints.id, id))
-        .returning()
-        .get();
+        .returning();
+      return row;
     });
   }
 
   async delete(actor: Actor, id: string): Promise<string> {
     await this.owned(actor, id);
-    await this.db.transaction((tx) => tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)).run());
+    await this.db.transaction(async (tx) => {
+      await tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id));
+    });
     return id;
   }
 
@@ -109,22 +111,22 @@ export class WebhookService {
    * lease, so that its outcome does not overwrite this request; the new attempt records its own.
    */
   async redeliver(actor: Actor, deliveryId: string): Promise<WebhookDeliveryView> {
-    const row = await this.db.read
-      .select({ delivery: webhookDeliveries, organizationId: webhookEndpoints.organizationId })
-      .from(webhookDeliveries)
-      .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
-      .where(eq(webhookDeliveries.id, deliveryId))
-      .get();
+    const row = await first(
+      this.db.read
+        .select({ delivery: webhookDeliveries, organizationId: webhookEndpoints.organizationId })
+        .from(webhookDeliveries)
+        .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+        .where(eq(webhookDeliveries.id, deliveryId)),
+    );
     if (!row || row.organizationId !== actor.organizationId) {
       throw UserErrors.of("NOT_FOUND", ["deliveryId"], `Webhook delivery ${deliveryId} does not exist.`);
     }
-    const updated = await this.db.transaction((tx) =>
+    const [updated] = await this.db.transaction((tx) =>
       tx
         .update(webhookDeliveries)
         .set({ status: "PENDING", nextAttemptAt: now(), leaseOwner: null, leaseUntil: null })
         .where(eq(webhookDeliveries.id, deliveryId))
-        .returning()
-        .get(),
+        .returning(),
     );
     return view(updated);
   }
@@ -138,27 +140,22 @@ export class WebhookService {
       .from(webhookDeliveries)
       .where(and(eq(webhookDeliveries.endpointId, endpointId), ...page.where))
       .orderBy(...page.orderBy)
-      .limit(request.limit + 1)
-      .all();
+      .limit(request.limit + 1);
     return toConnection(rows.map(view), request, (r) => [r.id], async () => {
-      const [{ count }] = await this.db.read
-        .select({ count: sql<number>`count(*)` })
-        .from(webhookDeliveries)
-        .where(eq(webhookDeliveries.endpointId, endpointId))
-        .all();
-      return count;
+      const [{ n }] = await this.db.read.select({ n: count() }).from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpointId));
+      return n;
     });
   }
 
   /** The caller's endpoint; another organization's is NOT_FOUND, as if it did not exist. */
   /** The caller's endpoint, or null (another organization's reads as missing). */
   async get(actor: Actor, id: string): Promise<WebhookEndpointRow | null> {
-    const row = await this.db.read.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
+    const row = await first(this.db.read.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)));
     return row && row.organizationId === actor.organizationId ? row : null;
   }
 
   private async owned(actor: Actor, id: string): Promise<WebhookEndpointRow> {
-    const row = await this.db.read.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
+    const row = await first(this.db.read.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)));
     if (!row || row.organizationId !== actor.organizationId) throw UserErrors.of("NOT_FOUND", ["id"], `Webhook endpoint ${id} does not exist.`);
     return row;
   }
