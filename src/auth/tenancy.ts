@@ -4,12 +4,13 @@
 import { inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { jsonArrayHasAny } from "../db/dialect";
+import { queryRows } from "../db/query";
 import { customers, memberships, organizations } from "../db/schema";
 import { UNRESTRICTED, type Access, type Principal } from "./principal";
 
 /** The organization and all it manages, transitively. Empty when the organization does not exist. */
 export async function managedOrganizations(db: Db, organizationId: string): Promise<string[]> {
-  const rows = await db.all<{ id: string }>(sql`
+  const rows = await queryRows<{ id: string }>(db, sql`
     with recursive managed(id) as (
       select ${organizations.id} from ${organizations} where ${organizations.id} = ${organizationId}
       union
@@ -26,6 +27,14 @@ export async function accessFor(db: Db, principal: Principal): Promise<Access | 
   return organizationIds.length ? { organizationIds, tags: principal.tags } : null;
 }
 
+/**
+ * Condition on `memberships` rows: the membership counts while active, and also while a
+ * deactivation has suspended it (a deactivated customer stays listed by its organizations, as
+ * DEACTIVATED). The columns are booleans, tested as such so that SQLite's 0/1 and PostgreSQL's
+ * boolean both read right.
+ */
+export const membershipCounts = (): SQL => sql`(${memberships.active} or ${memberships.suspended})`;
+
 /** Condition on `customers` rows: visible to `access`; undefined when everything is. */
 export function customerVisible(access: Access | undefined): SQL | undefined {
   if (!access) return undefined;
@@ -35,7 +44,7 @@ export function customerVisible(access: Access | undefined): SQL | undefined {
       sql`exists (select 1 from ${memberships} where ${memberships.customerId} = ${customers.id} and ${inArray(
         memberships.organizationId,
         [...access.organizationIds],
-      )} and (${memberships.active} = 1 or ${memberships.suspended} = 1))`,
+      )} and ${membershipCounts()})`,
     );
   }
   if (access.tags.length) parts.push(jsonArrayHasAny(customers.tags, [...access.tags]));

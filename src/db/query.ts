@@ -1,5 +1,7 @@
 // Running drizzle query builders the same way on every driver: builders are thenables that resolve
 // to rows on better-sqlite3 and node-postgres alike, while .get()/.all()/.run() exist on SQLite only.
+import type { SQL } from "drizzle-orm";
+import type { Db } from "./client";
 
 /** A select that can still be limited (drizzle's builder type drops `limit` once it is set). */
 interface Limitable<Row> {
@@ -18,4 +20,9 @@ type WriteResult = { changes: number } | { rowCount: number | null };
 export async function changedRows(query: PromiseLike<WriteResult>): Promise<number> {
   const result = await query;
   return "changes" in result ? result.changes : (result.rowCount ?? 0);
+}
+
+/** The rows of a raw select (SQL the query builder cannot express, such as a recursive CTE). */
+export async function queryRows<Row>(db: Db, query: SQL): Promise<Row[]> {
+  return db.all<Row>(query);
 }

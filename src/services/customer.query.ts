@@ -2,7 +2,7 @@
 // `Organization.customers` and their totals.
 import { and, asc, count, eq, getTableColumns, gte, inArray, isNull, lt, lte, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Access } from "../auth/principal";
-import { customerVisible } from "../auth/tenancy";
+import { customerVisible, membershipCounts } from "../auth/tenancy";
 import type { Db } from "../db/client";
 import { containsLowered, containsText, jsonArrayHasAny, lowerText } from "../db/dialect";
 import { companies, customerAddresses, customers, memberships, type CustomerRow } from "../db/schema";
@@ -45,12 +45,6 @@ const SORT_KEYS: Record<CustomerOrderField, SQL> = {
   EMAIL: sql`coalesce(${customers.email}, '')`,
 };
 
-/**
- * A membership counts while active, and also while a deactivation has suspended it: a deactivated
- * customer stays listed by its organizations, as DEACTIVATED.
- */
-const onboarded = () => sql`(${memberships.active} = 1 or ${memberships.suspended} = 1)`;
-
 const has = <T>(list: T[] | null | undefined): list is T[] => Array.isArray(list) && list.length > 0;
 
 function filterConditions(filter: CustomerFilterData, search: string | null | undefined): SQL[] {
@@ -86,7 +80,7 @@ function filterConditions(filter: CustomerFilterData, search: string | null | un
   }
   if (filter.organizationId) {
     where.push(
-      sql`exists (select 1 from ${memberships} where ${memberships.customerId} = ${customers.id} and ${memberships.organizationId} = ${filter.organizationId} and ${onboarded()})`,
+      sql`exists (select 1 from ${memberships} where ${memberships.customerId} = ${customers.id} and ${memberships.organizationId} = ${filter.organizationId} and ${membershipCounts()})`,
     );
   }
   if (filter.createdAfter) where.push(gte(customers.createdAt, filter.createdAfter.toISOString()));
@@ -151,7 +145,7 @@ export async function listCustomersOfOrganizations(
   access?: Access,
 ): Promise<Map<string, ConnectionResult<CustomerRow>>> {
   const { request, conditions, sortKey, page } = prepare(args, access);
-  const onboardedHere = and(eq(memberships.customerId, customers.id), onboarded());
+  const onboardedHere = and(eq(memberships.customerId, customers.id), membershipCounts());
   const ranked = db
     .select({
       ...getTableColumns(customers),
