@@ -8,7 +8,7 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { WebSocketServer } from "ws";
 import { useServer } from "graphql-ws/use/ws";
-import type { GraphQLSchema } from "graphql";
+import type { ExecutionResult, GraphQLSchema } from "graphql";
 import { statementScope } from "../db/client";
 import type { Context } from "../resolvers/context";
 import type { Logger } from "../lib/logger";
@@ -25,7 +25,7 @@ import { requestLogPlugin } from "./request-log";
 import { idempotencyPlugin } from "./idempotency";
 import { limitErrorExtensions, limitsMiddleware, limitsPlugin, limitSubscription, limitValidationRules } from "./limits";
 import { verificationRoutes } from "./verification.routes";
-import { sharedSubscribe } from "./subscription-execution";
+import { deliverTo, sharedSubscribe } from "./subscription-execution";
 
 export interface RunningServer {
   httpServer: http.Server;
@@ -44,6 +44,8 @@ export async function startServer(options: {
   app.disable("x-powered-by");
   const contexts = createContextFactory(deps);
   const formatError = createErrorFormatter(logger);
+  const formatNext = (result: ExecutionResult) =>
+    result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined;
   const operations = config.EXECUTOR === "jit" ? new CompiledOperations(schema) : null;
   // TRUSTED_DOCUMENTS changes what a document may be: those servers send everything through Apollo.
   const fastPath = config.HTTP_FAST_PATH && !config.TRUSTED_DOCUMENTS
@@ -88,12 +90,12 @@ export async function startServer(options: {
         return "query" in resolved ? checkSubscription(resolved, ctx.extra.auth!.principal.id) : resolved;
       },
       // One context per subscription; its resolvers take fresh loaders for every event.
-      context: (ctx) => contexts.contextOf(ctx.extra.auth!),
+      // A live subscription's messages are written to its socket directly (subscription-execution.ts).
+      context: async (ctx, id) => deliverTo(await contexts.contextOf(ctx.extra.auth!), { id, socket: ctx.extra.socket }),
       // Each event is executed once per group of subscribers that would get the same result.
-      subscribe: sharedSubscribe(),
+      subscribe: sharedSubscribe({ format: formatNext }),
       // The same error map as over HTTP.
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
+      onNext: (_ctx, _id, _payload, _args, result) => formatNext(result),
       // Only documents that do not parse, validate or fit the limits fail before execution; a
       // stream that fails once running (its error wraps the cause) goes through the error map.
       onError: (_ctx, _id, _payload, errors) =>
