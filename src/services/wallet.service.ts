@@ -17,8 +17,11 @@ import { parseInput } from "./validation";
 
 // viem's type declarations are ES modules only (its _types folder says "type": "module"), which
 // this CommonJS build may not import statically; at run time `require` gets viem's CommonJS build.
+// Loaded on first use: viem is a fifth of the server's memory at start, and most deployments
+// never link a wallet.
 import type * as Viem from "viem" with { "resolution-mode": "import" };
-const { getAddress, isAddress, verifyMessage } = require("viem") as typeof Viem;
+let loaded: typeof Viem | undefined;
+const viem = (): typeof Viem => (loaded ??= require("viem") as typeof Viem);
 
 const DEFAULT_CHAIN = "ethereum";
 
@@ -27,11 +30,11 @@ const ethereumAddress = z
   .trim()
   .transform((value, ctx) => {
     // isAddress is strict: a mixed-case address must carry a valid EIP-55 checksum, which catches typos.
-    if (!isAddress(value)) {
+    if (!viem().isAddress(value)) {
       ctx.addIssue({ code: "custom", message: "is not an Ethereum address (0x and 40 hex digits; mixed case must be a valid EIP-55 checksum)" });
       return z.NEVER;
     }
-    return getAddress(value);
+    return viem().getAddress(value);
   });
 
 const chain = z
@@ -67,7 +70,7 @@ function challengeMessage(c: ChallengeFacts, nonce: string): string {
 async function signedBy(address: string, message: string, signature: string): Promise<boolean> {
   if (!/^0x[0-9a-fA-F]+$/.test(signature)) return false;
   try {
-    return await verifyMessage({ address: address as Viem.Hex, message, signature: signature as Viem.Hex });
+    return await viem().verifyMessage({ address: address as Viem.Hex, message, signature: signature as Viem.Hex });
   } catch {
     // viem throws on a signature of the wrong length or with out-of-range values.
     return false;
