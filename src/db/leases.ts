@@ -20,14 +20,13 @@ export async function takeLease(tx: Db, name: string, owner: string, at: string,
       set: { owner, until },
       setWhere: or(eq(leases.owner, owner), lt(leases.until, at)),
     })
-    .returning({ owner: leases.owner })
-    .all();
+    .returning({ owner: leases.owner });
   return taken.length === 1;
 }
 
 /** Gives the lease up if `owner` holds it, so that another instance need not wait for its end. */
 export async function releaseLease(tx: Db, name: string, owner: string): Promise<void> {
-  await tx.delete(leases).where(and(eq(leases.name, name), eq(leases.owner, owner))).run();
+  await tx.delete(leases).where(and(eq(leases.name, name), eq(leases.owner, owner)));
 }
 
 /** A delivery due at `at` that nobody holds, or whose holder's lease ended before `at`. */
@@ -41,6 +40,8 @@ const claimable = (at: string) =>
 /**
  * Claims up to `limit` deliveries due at `at` (pending, of an enabled endpoint, unleased or with an
  * expired lease) for `owner` until `until`, and returns them: one UPDATE … RETURNING.
+ * PostgreSQL's subquery adds FOR UPDATE OF webhook_deliveries SKIP LOCKED (OF, or the join would
+ * lock the endpoint rows too); SQLite runs one write transaction at a time and needs no lock.
  */
 export async function claimDueDeliveries(tx: Db, owner: string, at: string, until: string, limit: number): Promise<WebhookDeliveryRow[]> {
   const due = tx
@@ -56,8 +57,7 @@ export async function claimDueDeliveries(tx: Db, owner: string, at: string, unti
     // Checked again on the row itself: a database that runs claims concurrently may have let
     // another claim or an outcome change it since the subquery chose it.
     .where(and(inArray(webhookDeliveries.id, due), claimable(at)))
-    .returning()
-    .all();
+    .returning();
 }
 
 /** The condition under which only the holder of `delivery`'s lease (as claimed) may change it. */
