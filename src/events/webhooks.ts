@@ -6,11 +6,12 @@
 import { randomUUID } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
-import { and, asc, eq, gt, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lte, max, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import type { Config } from "../config";
 import type { Database, Db } from "../db/client";
 import { claimDueDeliveries, heldBy } from "../db/leases";
+import { first, queryRows } from "../db/query";
 import {
   customerEvents,
   eventCursors,
@@ -83,7 +84,7 @@ export function webhookBody(event: CustomerEventRow): string {
 
 /** The event's organizations: those the customer is onboarded to and its own, with their partners above them. */
 async function organizationsOf(tx: Db, event: CustomerEventRow): Promise<string[]> {
-  const rows = await tx.all<{ id: string }>(sql`
+  const rows = await queryRows<{ id: string }>(tx, sql`
     with recursive orgs(id) as (
       select ${event.organizationId}
       union select ${memberships.organizationId} from ${memberships} where ${memberships.customerId} = ${event.customerId}
@@ -108,8 +109,10 @@ async function anyEnabledEndpoint(tx: Db): Promise<boolean> {
  */
 export async function catchUpWhenIdle(tx: Db): Promise<void> {
   if (await anyEnabledEndpoint(tx)) return;
-  const [{ seq }] = await tx.select({ seq: sql<number>`coalesce(max(${customerEvents.seq}), 0)` }).from(customerEvents).all();
-  await tx.insert(eventCursors).values({ name: CURSOR, seq }).onConflictDoUpdate({ target: eventCursors.name, set: { seq } }).run();
+  // max() reads the seq as its column does: PostgreSQL's bigint would come back as a string.
+  const [{ last }] = await tx.select({ last: max(customerEvents.seq) }).from(customerEvents);
+  const seq = last ?? 0;
+  await tx.insert(eventCursors).values({ name: CURSOR, seq }).onConflictDoUpdate({ target: eventCursors.name, set: { seq } });
 }
 
 /** Another instance moved the cursor while this one was fanning out the same events. */
@@ -124,8 +127,8 @@ class CursorMoved extends Error {}
 async function fanOut(db: Database): Promise<number> {
   try {
     return await db.transaction(async (tx) => {
-      const cursor = (await tx.select().from(eventCursors).where(eq(eventCursors.name, CURSOR)).get())?.seq ?? 0;
-      const events = await tx.select().from(customerEvents).where(gt(customerEvents.seq, cursor)).orderBy(asc(customerEvents.seq)).limit(FAN_OUT_BATCH).all();
+      const cursor = (await first(tx.select().from(eventCursors).where(eq(eventCursors.name, CURSOR))))?.seq ?? 0;
+      const events = await tx.select().from(customerEvents).where(gt(customerEvents.seq, cursor)).orderBy(asc(customerEvents.seq)).limit(FAN_OUT_BATCH);
       if (!events.length) return 0;
       const createdAt = now();
       for (const event of events) {
@@ -134,8 +137,7 @@ async function fanOut(db: Database): Promise<number> {
           .select()
           .from(webhookEndpoints)
           // An endpoint gets what happens from its creation on, not the history before it.
-          .where(and(inArray(webhookEndpoints.organizationId, orgs), eq(webhookEndpoints.enabled, true), lte(webhookEndpoints.createdAt, event.occurredAt)))
-          .all();
+          .where(and(inArray(webhookEndpoints.organizationId, orgs), eq(webhookEndpoints.enabled, true), lte(webhookEndpoints.createdAt, event.occurredAt)));
         const matching = endpoints.filter((e) => e.eventTypes.length === 0 || e.eventTypes.includes(event.type));
         if (!matching.length) continue;
         await tx
@@ -150,16 +152,14 @@ async function fanOut(db: Database): Promise<number> {
               createdAt,
             })),
           )
-          .onConflictDoNothing()
-          .run();
+          .onConflictDoNothing();
       }
       const seq = events[events.length - 1].seq;
       const moved = await tx
         .insert(eventCursors)
         .values({ name: CURSOR, seq })
         .onConflictDoUpdate({ target: eventCursors.name, set: { seq }, setWhere: eq(eventCursors.seq, cursor) })
-        .returning({ seq: eventCursors.seq })
-        .all();
+        .returning({ seq: eventCursors.seq });
       if (!moved.length) throw new CursorMoved();
       return events.length;
     });
@@ -209,7 +209,7 @@ export type WebhookOutcome = "delivered" | "retrying" | "failed";
  * over): the outcome is then the new holder's to record.
  */
 async function attempt(db: Database, config: Config, logger: Logger, delivery: WebhookDeliveryRow, endpoint: WebhookEndpointRow): Promise<WebhookOutcome | null> {
-  const event = await db.read.select().from(customerEvents).where(eq(customerEvents.id, delivery.eventId)).get();
+  const event = await first(db.read.select().from(customerEvents).where(eq(customerEvents.id, delivery.eventId)));
   const result: Attempt = event ? await post(endpoint, delivery, event, config) : { statusCode: null, error: "event not found" };
   const attemptNo = delivery.attempt + 1;
   const at = new Date();
@@ -220,10 +220,9 @@ async function attempt(db: Database, config: Config, logger: Logger, delivery: W
         .update(webhookDeliveries)
         .set({ ...released, status: "DELIVERED", lastError: null, nextAttemptAt: null, deliveredAt: at.toISOString() })
         .where(heldBy(delivery))
-        .returning({ id: webhookDeliveries.id })
-        .all();
+        .returning({ id: webhookDeliveries.id });
       if (!recorded) return leaseLost(logger, delivery);
-      await tx.update(webhookEndpoints).set({ consecutiveFailures: 0 }).where(eq(webhookEndpoints.id, endpoint.id)).run();
+      await tx.update(webhookEndpoints).set({ consecutiveFailures: 0 }).where(eq(webhookEndpoints.id, endpoint.id));
       return "delivered";
     }
     const exhausted = attemptNo >= config.WEBHOOK_MAX_ATTEMPTS;
@@ -232,18 +231,16 @@ async function attempt(db: Database, config: Config, logger: Logger, delivery: W
       .update(webhookDeliveries)
       .set({ ...released, status: exhausted ? "FAILED" : "PENDING", lastError: result.error, nextAttemptAt: next })
       .where(heldBy(delivery))
-      .returning({ id: webhookDeliveries.id })
-      .all();
+      .returning({ id: webhookDeliveries.id });
     if (!recorded) return leaseLost(logger, delivery);
     const [row] = await tx
       .update(webhookEndpoints)
       .set({ consecutiveFailures: sql`${webhookEndpoints.consecutiveFailures} + 1` })
       .where(eq(webhookEndpoints.id, endpoint.id))
-      .returning({ failures: webhookEndpoints.consecutiveFailures, enabled: webhookEndpoints.enabled })
-      .all();
+      .returning({ failures: webhookEndpoints.consecutiveFailures, enabled: webhookEndpoints.enabled });
     if (row && row.enabled && row.failures >= config.WEBHOOK_DISABLE_AFTER_FAILURES) {
       const reason = `Disabled after ${row.failures} consecutive failed deliveries (last: ${result.error}).`;
-      await tx.update(webhookEndpoints).set({ enabled: false, disabledReason: reason, updatedAt: at.toISOString() }).where(eq(webhookEndpoints.id, endpoint.id)).run();
+      await tx.update(webhookEndpoints).set({ enabled: false, disabledReason: reason, updatedAt: at.toISOString() }).where(eq(webhookEndpoints.id, endpoint.id));
       // No CustomerEvent for this: events are per customer, and this concerns an endpoint.
       logger.warn({ endpointId: endpoint.id, failures: row.failures }, "webhook endpoint disabled");
     }
@@ -266,7 +263,7 @@ async function deliverDue(db: Database, config: Config, logger: Logger, owner: s
   const claimed = await db.transaction(async (tx) => {
     const deliveries = await claimDueDeliveries(tx, owner, at, until, DELIVERY_BATCH);
     if (!deliveries.length) return [];
-    const endpoints = await tx.select().from(webhookEndpoints).where(inArray(webhookEndpoints.id, [...new Set(deliveries.map((d) => d.endpointId))])).all();
+    const endpoints = await tx.select().from(webhookEndpoints).where(inArray(webhookEndpoints.id, [...new Set(deliveries.map((d) => d.endpointId))]));
     const byId = new Map(endpoints.map((e) => [e.id, e]));
     return deliveries.flatMap((delivery) => {
       const endpoint = byId.get(delivery.endpointId);
