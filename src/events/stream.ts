@@ -3,6 +3,7 @@
 // so there is no gap and no duplicate at the seam.
 import { and, asc, eq, gt, inArray, lt, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { first } from "../db/query";
 import { customerEvents, type CustomerEventRow } from "../db/schema";
 import { AppError } from "../services/errors";
 import { Topic, type EventBus } from "./pubsub";
@@ -172,8 +173,7 @@ class LiveFeed {
           .from(customerEvents)
           .where(and(gt(customerEvents.seq, this.lastSeq), lt(customerEvents.seq, next.seq)))
           .orderBy(asc(customerEvents.seq))
-          .limit(REPLAY_BATCH)
-          .all();
+          .limit(REPLAY_BATCH);
         if (period !== this.period) break;
         // Nothing there (the log was read before the commit was visible here): go on without it.
         if (!missing.length) this.lastSeq = next.seq - 1;
@@ -251,7 +251,7 @@ export async function openCustomerEventStream(
 ): Promise<CustomerEventStream> {
   let afterSeq: number | null = null;
   if (selection.after) {
-    const from = await db.select({ seq: customerEvents.seq }).from(customerEvents).where(eq(customerEvents.id, selection.after)).get();
+    const from = await first(db.select({ seq: customerEvents.seq }).from(customerEvents).where(eq(customerEvents.id, selection.after)));
     if (!from) throw new AppError("BAD_USER_INPUT", `Event ${selection.after} does not exist.`, { argument: "after" });
     afterSeq = from.seq;
   }
@@ -328,8 +328,7 @@ async function* replay(db: Db, afterSeq: number, selection: EventSelection): Asy
       .from(customerEvents)
       .where(and(gt(customerEvents.seq, lastSeq), ...filters))
       .orderBy(asc(customerEvents.seq))
-      .limit(REPLAY_BATCH)
-      .all();
+      .limit(REPLAY_BATCH);
     for (const event of batch) {
       lastSeq = event.seq;
       yield event;
