@@ -94,6 +94,28 @@ describe("HTTP fast path", () => {
     assert.ok(JSON.parse(list.body).data.customers.totalCount > 1);
   });
 
+  test("a document too large to keep (over 512 KiB) is still answered, parsed for each request", async () => {
+    // A long alias list is valid and runs; 600 KiB of text in one document.
+    const padding = `# ${"x".repeat(600 * 1024)}\n`;
+    const query = { query: `${padding}{ customers(first: 1) { totalCount } }` };
+    for (let i = 0; i < 2; i++) {
+      const a = await same(query);
+      assert.equal(a.status, 200);
+      assert.equal(a.etag, null);
+      assert.ok(JSON.parse(a.body).data.customers.totalCount > 1);
+    }
+  });
+
+  test("a search text too long to be a name is refused as BAD_USER_INPUT with its argument (SQLite refused it as an internal error)", async () => {
+    const a = await same({ query: `{ customers(first: 1, search: "${"x".repeat(201)}") { totalCount } }` });
+    const error = JSON.parse(a.body).errors[0];
+    assert.equal(error.extensions.code, "BAD_USER_INPUT");
+    assert.equal(error.extensions.argument, "search");
+    const name = await same({ query: `{ customers(first: 1, filter: { name: "${"x".repeat(60_000)}" }) { totalCount } }` });
+    assert.equal(JSON.parse(name.body).errors[0].extensions.argument, "filter.name");
+    assert.equal(JSON.parse((await same({ query: `{ customers(first: 1, search: "${"x".repeat(200)}") { totalCount } }` })).body).data.customers.totalCount, 0);
+  });
+
   test("execution errors: the error map's code, path and status", async () => {
     const a = await same({ query: `{ customers(first: 2, after: "not-a-cursor") { nodes { id } } }` });
     assert.equal(a.etag, null);

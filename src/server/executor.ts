@@ -13,6 +13,8 @@ type GatewaySchemaLoadOrUpdateCallback = Parameters<GatewayInterface["onSchemaLo
 
 /** Compiled documents kept; the least recently used one is dropped beyond this. */
 const MAX_COMPILED = 1000;
+/** Documents longer than this are compiled for each request, not kept: their code can be as large. */
+const MAX_CACHED_SOURCE = 64 * 1024;
 
 /**
  * Compiled operations by a key naming the document and operation; shared by Apollo's executor and
@@ -33,6 +35,7 @@ export class CompiledOperations {
       // Only documents that passed validation get here; compileQuery still reports what it cannot run.
       if (!isCompiledQuery(result)) return result;
       query = result;
+      if ((document.loc?.source.body.length ?? 0) > MAX_CACHED_SOURCE) return query;
       if (this.compiled.size >= MAX_COMPILED) this.compiled.delete(this.compiled.keys().next().value!);
     }
     this.compiled.set(key, query);

@@ -35,8 +35,9 @@ import { tokenLimitError } from "./limits/document";
 import type { Metrics } from "./metrics";
 import { logOperation, requestIdOf } from "./request-log";
 
-/** Documents remembered as runnable (or not); the least recently used is dropped beyond this. */
+/** Documents remembered as runnable (or not); the least recently used are dropped beyond these. */
 const MAX_DOCUMENTS = 1000;
+const MAX_DOCUMENT_BYTES = 32 * 1024 * 1024;
 const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 const BODY_KEYS = new Set(["query", "operationName", "variables"]);
 // The response types Apollo offers for a single result, in its order of preference.
@@ -46,6 +47,8 @@ const OFFERED = [JSON_MEDIA, GRAPHQL_RESPONSE_MEDIA, "application/json; callback
 const MAX_ACCEPT_HEADERS = 100;
 
 interface Prepared {
+  /** Names the document in the compiled operations' cache (the text itself may be large). */
+  id: number;
   document: DocumentNode;
   operations: Map<string, OperationDefinitionNode | null>;
 }
@@ -86,6 +89,8 @@ export function createFastPath(options: FastPathOptions): FastPath {
   const charge = operationCharger(config);
   const cors = corsHeaders(config);
   const documents = new Map<string, Prepared | null>();
+  let documentBytes = 0;
+  let lastId = 0;
   const contentTypes = new Map<string, string | null>();
   let stopped = false;
 
@@ -103,7 +108,10 @@ export function createFastPath(options: FastPathOptions): FastPath {
     return chosen;
   }
 
-  /** The parsed, valid document, or null when Apollo must answer (cached either way). */
+  /**
+   * The parsed, valid document, or null when Apollo must answer (cached either way, by its text,
+   * within MAX_DOCUMENTS and MAX_DOCUMENT_BYTES of text: large documents are parsed every time).
+   */
   function prepare(query: string): Prepared | null {
     const cached = documents.get(query);
     if (cached !== undefined) {
@@ -115,13 +123,19 @@ export function createFastPath(options: FastPathOptions): FastPath {
     if (!tokenLimitError(config, [query])) {
       try {
         const document = parse(query, { maxTokens: config.MAX_TOKENS });
-        if (validate(schema, document, rules).length === 0) prepared = { document, operations: new Map() };
+        if (validate(schema, document, rules).length === 0) prepared = { id: ++lastId, document, operations: new Map() };
       } catch {
         // Does not parse: Apollo answers GRAPHQL_PARSE_FAILED.
       }
     }
-    if (documents.size >= MAX_DOCUMENTS) documents.delete(documents.keys().next().value!);
+    if (query.length > MAX_DOCUMENT_BYTES / 64) return prepared;
+    while (documents.size >= MAX_DOCUMENTS || (documents.size > 0 && documentBytes + query.length > MAX_DOCUMENT_BYTES)) {
+      const oldest = documents.keys().next().value!;
+      documents.delete(oldest);
+      documentBytes -= oldest.length;
+    }
     documents.set(query, prepared);
+    documentBytes += query.length;
     return prepared;
   }
 
@@ -133,7 +147,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
   }
 
   function execute(prepared: Prepared, request: Request, context: Context): Promise<ExecutionResult> | ExecutionResult {
-    if (operations) return operations.execute(`${request.operationName ?? ""}:${request.query}`, prepared.document, request.operationName, context, request.variables);
+    if (operations) return operations.execute(`fast:${prepared.id}:${request.operationName ?? ""}`, prepared.document, request.operationName, context, request.variables);
     return executeGraphQL({ schema, document: prepared.document, operationName: request.operationName, contextValue: context, variableValues: request.variables });
   }
 

@@ -8,6 +8,7 @@ import { containsLowered, containsText, jsonArrayHasAny, lowerText } from "../db
 import { companies, customerAddresses, customers, memberships, type CustomerRow } from "../db/schema";
 import type { ConnectionResult } from "../types/common.types";
 import type { CustomerOrderField, CustomerStatus, CustomerType, OrderDirection, RiskLevel, VerificationStatus } from "../types/enums";
+import { AppError } from "./errors";
 import { keyset, pageRequest, toConnection, type PageArgs } from "./pagination";
 
 export interface CustomerFilterData {
@@ -99,7 +100,27 @@ function filterConditions(filter: CustomerFilterData, search: string | null | un
   return where.filter((c): c is SQL => c !== undefined);
 }
 
+/** Longest text a filter or `search` may match against: longer is no name, and SQLite refuses LIKE patterns over 50,000 bytes. */
+export const MAX_FILTER_TEXT = 200;
+
+function assertTextLengths(args: CustomerListArgs): void {
+  const texts: [string, string | null | undefined][] = [
+    ["search", args.search],
+    ["filter.email", args.filter?.email],
+    ["filter.name", args.filter?.name],
+    ["filter.nickname", args.filter?.nickname],
+    ["filter.city", args.filter?.city],
+    ["filter.companyName", args.filter?.companyName],
+  ];
+  for (const [argument, text] of texts) {
+    if (text && text.length > MAX_FILTER_TEXT) {
+      throw new AppError("BAD_USER_INPUT", `\`${argument}\` may be at most ${MAX_FILTER_TEXT} characters long.`, { argument, limit: MAX_FILTER_TEXT });
+    }
+  }
+}
+
 function prepare(args: CustomerListArgs, access: Access | undefined) {
+  assertTextLengths(args);
   const field = args.orderBy?.field ?? "CREATED_AT";
   const descending = args.orderBy?.direction === "DESC";
   const request = pageRequest(args, `${field}:${descending ? "DESC" : "ASC"}`, 2);
