@@ -95,7 +95,7 @@ describe("HTTP fast path", () => {
   });
 
   test("a document too large to keep (over 512 KiB) is still answered, parsed for each request", async () => {
-    // A long alias list is valid and runs; 600 KiB of text in one document.
+    // A comment makes the document 600 KiB long; it is valid and runs.
     const padding = `# ${"x".repeat(600 * 1024)}\n`;
     const query = { query: `${padding}{ customers(first: 1) { totalCount } }` };
     for (let i = 0; i < 2; i++) {
