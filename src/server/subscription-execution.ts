@@ -15,14 +15,22 @@
 // itself; a thousand subscribers do not each go through its per-message awaits and serialisation.
 import { Kind, createSourceEventStream, execute, getOperationAST, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult } from "graphql";
 import type { Context } from "../resolvers/context";
+import { AppError } from "../services/errors";
 
 type Step = IteratorResult<ExecutionResult>;
 
 /** Where a subscription's messages go: its id and its socket. */
 export interface Delivery {
   id: string;
-  socket: { readyState: number; OPEN: number; send(data: string): void };
+  socket: { readyState: number; OPEN: number; bufferedAmount: number; send(data: string): void };
 }
+
+/**
+ * Bytes a subscriber's socket may hold unsent. graphql-ws waited for each write, so a slow reader
+ * held back only its own stream (which fails past 10,000 waiting events); written directly, a
+ * reader that does not keep up would hold the server's memory instead, so its subscription fails.
+ */
+const MAX_UNSENT_BYTES = 8 * 1024 * 1024;
 
 /** The error map over a result's errors (graphql-ws's onNext), or undefined to send it as is. */
 type Format = (result: ExecutionResult) => FormattedExecutionResult | undefined;
@@ -133,7 +141,11 @@ function deliverDirectly(events: AsyncIterable<unknown>, payloadOf: (event: unkn
   let stopped = false;
   let pumping: Promise<IteratorResult<ExecutionResult>> | null = null;
   const send = (payload: string) => {
-    if (!stopped && delivery.socket.readyState === delivery.socket.OPEN) delivery.socket.send(`${prefix}${payload}}`);
+    if (stopped || delivery.socket.readyState !== delivery.socket.OPEN) return;
+    if (delivery.socket.bufferedAmount > MAX_UNSENT_BYTES) {
+      throw new AppError("INTERNAL_SERVER_ERROR", `More than ${MAX_UNSENT_BYTES} bytes of events were waiting for this subscriber; subscribe again with \`after\` the last event received.`);
+    }
+    delivery.socket.send(`${prefix}${payload}}`);
   };
   const pump = async (): Promise<IteratorResult<ExecutionResult>> => {
     try {
