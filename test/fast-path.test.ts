@@ -116,6 +116,20 @@ describe("HTTP fast path", () => {
     assert.equal(JSON.parse((await same({ query: `{ customers(first: 1, search: "${"x".repeat(200)}") { totalCount } }` })).body).data.customers.totalCount, 0);
   });
 
+  test("a body with a UTF-8 byte order mark is read as body-parser reads it", async () => {
+    const a = await same(`\uFEFF${JSON.stringify({ query: "{ customers(first: 1) { totalCount } }" })}`);
+    assert.equal(a.status, 200);
+    assert.equal(a.etag, null);
+  });
+
+  test('operationName "" names no operation: not the same as leaving it out, even after the document is cached', async () => {
+    const query = "query Named { customers(first: 1) { totalCount } }";
+    assert.equal((await same({ query })).status, 200);
+    const empty = await same({ query, operationName: "" });
+    assert.notEqual(empty.status, 200);
+    assert.equal(JSON.parse(empty.body).data, undefined);
+  });
+
   test("execution errors: the error map's code, path and status", async () => {
     const a = await same({ query: `{ customers(first: 2, after: "not-a-cursor") { nodes { id } } }` });
     assert.equal(a.etag, null);
@@ -141,6 +155,10 @@ describe("HTTP fast path", () => {
       [{ query: "{ customers(first: 1000) { nodes { id documents(first: 100) { nodes { id } } } } }" }, {}, 400, "QUERY_TOO_COMPLEX"],
       [{ query: "query A { __typename } query B { __typename }" }, {}, 400, "OPERATION_RESOLUTION_FAILURE"],
       [{ query: `subscription { customerEvents(customerId: "x") { id } }` }, {}, 400, "BAD_REQUEST"],
+      // JSON that is not an object or an array is refused as body-parser refuses it (strict mode).
+      ["null", {}, 400, "BAD_REQUEST"],
+      ["0", {}, 400, "BAD_REQUEST"],
+      ['"{ __typename }"', {}, 400, "BAD_REQUEST"],
     ];
     for (const [body, headers, status, code] of cases) {
       const a = await same(body, headers);

@@ -111,6 +111,12 @@ describe("cost estimate", () => {
     // Left out, the default (8) applies; given as null, pagination's default (20).
     assert.equal(priced({ id: "a", s: false }), 2 + 8 + 1);
     assert.equal(priced({ n: null, id: "a", s: false }), 2 + 20 + 1);
+    // Variables are the request's own keys: a name that Object.prototype has is not given by inheritance.
+    const inherited = parse("query ($constructor: Int = 100) { customers(first: $constructor) { nodes { documents(first: $constructor) { nodes { id } } } } }");
+    const inheritedOperation = getOperationAST(inherited)!;
+    const small = operationCost(schema, inherited, inheritedOperation, { constructor: null });
+    assert.equal(operationCost(schema, inherited, inheritedOperation, {}), 2 + 100 * (1 + 2 + 100 * 1));
+    assert.notEqual(small, 2 + 100 * (1 + 2 + 100 * 1));
     const mutation = parse(`mutation ($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } } }`);
     const create = getOperationAST(mutation)!;
     assert.equal(operationCost(schema, mutation, create, { input: { type: "PERSON" } }), operationCost(schema, mutation, create, { input: { type: "ORGANIZATION", email: "x" } }));

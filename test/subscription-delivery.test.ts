@@ -4,7 +4,7 @@
 import "reflect-metadata";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { parse } from "graphql";
+import { GraphQLError, parse } from "graphql";
 import { openDatabase, type Database } from "../src/db/client";
 import type { CustomerEventRow } from "../src/db/schema";
 import { createEventBus, Topic, type EventBus } from "../src/events/pubsub";
@@ -12,6 +12,9 @@ import { listeningStreams } from "../src/events/stream";
 import { SCOPES, UNRESTRICTED } from "../src/auth/principal";
 import { buildCustomerSchema } from "../src/schema";
 import { deliverTo, sharedSubscribe, type Delivery } from "../src/server/subscription-execution";
+import { createErrorFormatter } from "../src/server/errors";
+import { AppError } from "../src/services/errors";
+import type { Logger } from "../src/lib/logger";
 
 let db: Database;
 before(() => {
@@ -89,4 +92,15 @@ test("a subscriber whose socket holds more than 8 MiB unsent fails with a code a
   await assert.rejects(pending, (error: Error & { code?: string }) => error.code === "INTERNAL_SERVER_ERROR" && /subscribe again with `after`/.test(error.message));
   assert.equal(socket.sent.length, 0);
   assert.equal(listeningStreams(bus), 0);
+});
+
+test("the error a falling-behind subscriber gets keeps its code and advice through the error map (graphql-ws wraps it without a path)", () => {
+  const logged: unknown[] = [];
+  const format = createErrorFormatter({ error: (...args: unknown[]) => logged.push(args) } as unknown as Logger);
+  const cause = new AppError("INTERNAL_SERVER_ERROR", "More than 8388608 bytes of events were waiting for this subscriber; subscribe again with `after` the last event received.");
+  const wrapped = new GraphQLError(cause.message, { originalError: cause });
+  const formatted = format(wrapped.toJSON(), wrapped);
+  assert.equal(formatted.message, cause.message);
+  assert.equal(formatted.extensions?.code, "INTERNAL_SERVER_ERROR");
+  assert.equal(logged.length, 0, "not logged as an unexpected error");
 });

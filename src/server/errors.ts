@@ -20,7 +20,10 @@ const REQUEST_ERROR_CODES = new Set([
 
 export function createErrorFormatter(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    // Apollo unwraps a resolver's error (one with a path); graphql-ws wraps a failing stream's
+    // error without a path (a subscriber that fell behind): that one is the domain error too.
+    const unwrapped = unwrapResolverError(error);
+    const original = unwrapped instanceof GraphQLError && unwrapped.originalError instanceof AppError ? unwrapped.originalError : unwrapped;
     const where = { locations: formatted.locations, path: formatted.path };
     // Query limits and rate limiting: their code with the limit and actual value, or retryAfter.
     const limited = limitErrorExtensions(error);

@@ -60,7 +60,7 @@ export function jitExecutor(operations: CompiledOperations): GatewayExecutor {
   return async (request) =>
     request.operation?.operation === "subscription"
       ? { errors: [SUBSCRIPTION_OVER_HTTP()] }
-      : operations.execute(`${request.operationName ?? ""}:${request.queryHash}`, request.document, request.operationName, request.context, request.request.variables ?? {});
+      : operations.execute(`${request.operationName === null || request.operationName === undefined ? "\0" : `:${request.operationName}`}:${request.queryHash}`, request.document, request.operationName, request.context, request.request.variables ?? {});
 }
 
 /**

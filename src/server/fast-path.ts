@@ -37,7 +37,8 @@ import { logOperation, requestIdOf } from "./request-log";
 
 /** Documents remembered as runnable (or not); the least recently used are dropped beyond these. */
 const MAX_DOCUMENTS = 1000;
-const MAX_DOCUMENT_BYTES = 32 * 1024 * 1024;
+// Parsed, a document takes about fifty times its text in memory: 2 MiB of text is about 100 MB.
+const MAX_DOCUMENT_BYTES = 2 * 1024 * 1024;
 const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 const BODY_KEYS = new Set(["query", "operationName", "variables"]);
 // The response types Apollo offers for a single result, in its order of preference.
@@ -110,7 +111,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
 
   /**
    * The parsed, valid document, or null when Apollo must answer (cached either way, by its text,
-   * within MAX_DOCUMENTS and MAX_DOCUMENT_BYTES of text: large documents are parsed every time).
+   * within MAX_DOCUMENTS and MAX_DOCUMENT_BYTES of text: documents over 64 KiB are parsed every time).
    */
   function prepare(query: string): Prepared | null {
     const cached = documents.get(query);
@@ -128,7 +129,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
         // Does not parse: Apollo answers GRAPHQL_PARSE_FAILED.
       }
     }
-    if (query.length > MAX_DOCUMENT_BYTES / 64) return prepared;
+    if (query.length > MAX_DOCUMENT_BYTES / 32) return prepared;
     while (documents.size >= MAX_DOCUMENTS || (documents.size > 0 && documentBytes + query.length > MAX_DOCUMENT_BYTES)) {
       const oldest = documents.keys().next().value!;
       documents.delete(oldest);
@@ -140,14 +141,15 @@ export function createFastPath(options: FastPathOptions): FastPath {
   }
 
   function operationOf(prepared: Prepared, name: string | null): OperationDefinitionNode | null {
-    const key = name ?? "";
+    // "" is a name (one no operation has), not the absence of one.
+    const key = name === null ? "\0" : `:${name}`;
     let operation = prepared.operations.get(key);
     if (operation === undefined) prepared.operations.set(key, (operation = getOperationAST(prepared.document, name) ?? null));
     return operation;
   }
 
   function execute(prepared: Prepared, request: Request, context: Context): Promise<ExecutionResult> | ExecutionResult {
-    if (operations) return operations.execute(`fast:${prepared.id}:${request.operationName ?? ""}`, prepared.document, request.operationName, context, request.variables);
+    if (operations) return operations.execute(`fast:${prepared.id}${request.operationName === null ? "\0" : `:${request.operationName}`}`, prepared.document, request.operationName, context, request.variables);
     return executeGraphQL({ schema, document: prepared.document, operationName: request.operationName, contextValue: context, variableValues: request.variables });
   }
 
@@ -202,7 +204,11 @@ export function createFastPath(options: FastPathOptions): FastPath {
   function handleBody(req: IncomingMessage & { body?: unknown }, res: ServerResponse, raw: string, fallback: () => void): void {
     let body: unknown;
     try {
-      body = JSON.parse(raw);
+      // As body-parser: a leading byte order mark is not part of the JSON, and in its strict mode
+      // only an object or an array is a body.
+      const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+      if (!/^[\x20\x09\x0a\x0d]*[[{]/.test(text)) throw new SyntaxError("not an object or array");
+      body = JSON.parse(text);
     } catch {
       // Apollo never sees a body that is not JSON: the answer is the body parser's (limits/transport).
       return sendJson(res, 400, { errors: [{ message: "The request body is not valid JSON.", extensions: { code: "BAD_REQUEST" } }] }, () => cors(req, res));

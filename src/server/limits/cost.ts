@@ -113,7 +113,7 @@ export function operationCost(
   const plan = planOf(schema, document, operation);
   const given = variables ?? {};
   // A variable left out (its default applies) and one given as null are different keys.
-  const key = plan.priced.length === 0 ? "" : JSON.stringify(plan.priced.map((d) => (d.variable.name.value in given ? [given[d.variable.name.value]] : [])));
+  const key = plan.priced.length === 0 ? "" : JSON.stringify(plan.priced.map((d) => (Object.hasOwn(given, d.variable.name.value) ? [given[d.variable.name.value]] : [])));
   let cost = plan.costs.get(key);
   if (cost === undefined) {
     cost = estimate(schema, document, operation, plan.priced, given);
