@@ -116,6 +116,13 @@ describe("HTTP fast path", () => {
     assert.equal(JSON.parse((await same({ query: `{ customers(first: 1, search: "${"x".repeat(200)}") { totalCount } }` })).body).data.customers.totalCount, 0);
   });
 
+  test("a variable named like an Object member and left out takes its default (graphql-jit read Object's)", async () => {
+    const query = "query Q($constructor: Int = 2) { customers(first: $constructor) { nodes { id } } }";
+    const a = await same({ query, variables: {} });
+    assert.equal(a.status, 200, a.body);
+    assert.equal(JSON.parse(a.body).data.customers.nodes.length, 2);
+  });
+
   test("a body with a UTF-8 byte order mark is read as body-parser reads it", async () => {
     const a = await same(`\uFEFF${JSON.stringify({ query: "{ customers(first: 1) { totalCount } }" })}`);
     assert.equal(a.status, 200);

@@ -46,7 +46,9 @@ export class CompiledOperations {
   async execute(key: string, document: DocumentNode, operationName: string | null | undefined, context: unknown, variables: Record<string, unknown>): Promise<ExecutionResult> {
     const query = this.get(key, document, operationName);
     if (!isCompiledQuery(query)) return query;
-    return asGraphQLErrors(await query.query(undefined, context, variables));
+    // Variables without a prototype: graphql-jit reads a variable left out as the object's property,
+    // which for a name like $constructor would be Object's own (graphql-js reads own keys only).
+    return asGraphQLErrors(await query.query(undefined, context, Object.assign(Object.create(null) as Record<string, unknown>, variables)));
   }
 }
 
