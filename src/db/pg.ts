@@ -18,9 +18,15 @@ export interface Postgres {
   readonly pool: Pool;
 }
 
-/** A connection pool on `url` (postgres://…) and a drizzle instance over it with the pg schema. */
-export function openPostgres(url: string): Postgres {
+/**
+ * A connection pool on `url` (postgres://…) and a drizzle instance over it with the pg schema.
+ * An idle connection the server ends (a restart, a dropped database) is reported to `onError` and
+ * left by the pool, which opens another when needed; without a listener, node-postgres would
+ * raise it as an uncaught exception and end the process.
+ */
+export function openPostgres(url: string, onError: (error: Error) => void = () => {}): Postgres {
   const pool = new Pool({ connectionString: url });
+  pool.on("error", onError);
   return { pool, db: drizzle(pool, { schema }) };
 }
 
