@@ -5,6 +5,9 @@
 // leased the delivery, so a webhook is posted once unless its instance dies mid-attempt.
 import { randomUUID } from "node:crypto";
 import { lookup } from "node:dns/promises";
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions as DnsLookupOptions } from "node:dns";
+import http from "node:http";
+import https from "node:https";
 import { BlockList, isIP } from "node:net";
 import { and, asc, eq, gt, inArray, lte, max, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
@@ -70,6 +73,53 @@ export async function refusedUrl(url: string, allowPrivate: boolean): Promise<st
     return "does not resolve";
   }
   return addresses.some(isPrivateAddress) ? "resolves to a private or loopback address" : null;
+}
+
+/**
+ * node:http's `lookup` for webhook requests: the address a request connects to is the one
+ * checked, so a name that resolves to a public address when the URL is checked and to a private
+ * one when the request connects (DNS rebinding) is refused.
+ */
+export function publicOnlyLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
+  dnsLookup(hostname, { ...options, all: true }, (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => {
+    if (error) return callback(error, "", 0);
+    const found = addresses;
+    const refused = found.find((a) => isPrivateAddress(a.address));
+    if (refused || found.length === 0) {
+      const reason = Object.assign(new Error(`${hostname} resolves to a private or loopback address`), { code: "EPRIVATE" });
+      return callback(reason, "", 0);
+    }
+    if (options.all) return callback(null, found as unknown as string, 0);
+    return callback(null, found[0].address, found[0].family);
+  });
+}
+type LookupOptions = DnsLookupOptions;
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * POSTs `body` and answers the status; redirects are not followed, the response body is
+ * discarded. Outside WEBHOOK_ALLOW_PRIVATE the connection is made only to a public address.
+ */
+function postJson(url: URL, headers: Record<string, string>, body: string, timeoutMs: number, allowPrivate: boolean): Promise<number> {
+  const send = url.protocol === "https:" ? https.request : http.request;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      url,
+      {
+        method: "POST",
+        headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
+        signal: AbortSignal.timeout(timeoutMs),
+        ...(allowPrivate ? {} : { lookup: publicOnlyLookup as unknown as typeof dnsLookup }),
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 /** The webhook body: what happened, without personal data. */
@@ -181,20 +231,20 @@ async function post(endpoint: WebhookEndpointRow, delivery: WebhookDeliveryRow, 
   const timestamp = new Date();
   const signature = new Webhook(endpoint.secret).sign(delivery.id, timestamp, body);
   try {
-    const res = await fetch(endpoint.url, {
-      method: "POST",
-      headers: {
+    const status = await postJson(
+      new URL(endpoint.url),
+      {
         "content-type": "application/json",
         "webhook-id": delivery.id,
         "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
         "webhook-signature": signature,
       },
       body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(config.WEBHOOK_TIMEOUT_MS),
-    });
-    await res.body?.cancel().catch(() => {});
-    return { statusCode: res.status, error: res.ok ? null : `HTTP ${res.status}` };
+      config.WEBHOOK_TIMEOUT_MS,
+      config.WEBHOOK_ALLOW_PRIVATE,
+    );
+    const ok = status >= 200 && status < 300;
+    return { statusCode: status, error: ok ? null : `HTTP ${status}` };
   } catch (error) {
     return { statusCode: null, error: error instanceof Error ? error.name + ": " + error.message : "request failed" };
   }
