@@ -9,7 +9,7 @@ import { createPubSub, type PubSubEvent, type PubSubEventTarget } from "@graphql
 import type { TypedEvent } from "@graphql-yoga/typed-event-target";
 import type { Redis } from "ioredis";
 import type { CustomerEventRow } from "../db/schema";
-import type { Logger } from "../lib/logger";
+import { logOutages, type Logger } from "../lib/logger";
 
 export const Topic = {
   CustomerEvent: "CUSTOMER_EVENT",
@@ -103,12 +103,7 @@ function connectInstances({ redis, prefix, logger }: SharedEvents, others: PubSu
     subscribeClient: subscriber,
     serializer: { stringify: JSON.stringify, parse: parseEnvelope },
   });
-  let down = false;
-  subscriber.on("error", (err: Error) => {
-    if (down) return;
-    down = true;
-    logger.error({ err }, "redis unreachable: subscriptions get no events from other instances until it is back");
-  });
+  logOutages(subscriber, logger, "redis (events)", "subscriptions get no events from other instances until it is back");
   subscriber.once("ready", () => {
     for (const topic of Object.values(Topic)) {
       target.addEventListener(channel(topic), (message: EnvelopeEvent) => {
@@ -116,9 +111,6 @@ function connectInstances({ redis, prefix, logger }: SharedEvents, others: PubSu
         if (envelope && envelope.origin !== origin) others.dispatchEvent(new CustomEvent(topic, { detail: envelope.event }));
       });
     }
-  });
-  subscriber.on("ready", () => {
-    down = false;
   });
   subscriber.connect().catch(() => {
     // Logged by the error listener; ioredis keeps trying.

@@ -1,3 +1,4 @@
+import type { EventEmitter } from "node:events";
 import pino from "pino";
 
 export type Logger = pino.Logger;
@@ -8,4 +9,22 @@ export type Logger = pino.Logger;
  */
 export function createLogger(level: string): Logger {
   return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: false }));
+}
+
+/**
+ * Logs a connection's errors once per outage, not at every reconnection attempt, with what the
+ * outage means (`whileDown`), and its return (`ready`).
+ */
+export function logOutages(connection: Pick<EventEmitter, "on">, logger: Logger, name: string, whileDown: string): void {
+  let down = false;
+  connection.on("error", (err: Error) => {
+    if (down) return;
+    down = true;
+    logger.error({ err }, `${name} unreachable: ${whileDown}`);
+  });
+  connection.on("ready", () => {
+    if (!down) return;
+    down = false;
+    logger.info(`${name} reachable again`);
+  });
 }

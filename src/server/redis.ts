@@ -7,7 +7,7 @@
 // mutations are refused). ioredis keeps reconnecting in the background.
 import { Redis } from "ioredis";
 import type { Config } from "../config";
-import type { Logger } from "../lib/logger";
+import { logOutages, type Logger } from "../lib/logger";
 
 const COMMAND_TIMEOUT_MS = 1000;
 const CONNECT_TIMEOUT_MS = 5000;
@@ -36,18 +36,7 @@ export async function connectRedis(config: Config, logger: Logger): Promise<Redi
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: 1,
   });
-  // Logged once per outage, not at every reconnection attempt.
-  let down = false;
-  redis.on("error", (err: Error) => {
-    if (down) return;
-    down = true;
-    logger.error({ err }, "redis unreachable: rate limits are not enforced and mutations with Idempotency-Key are refused until it is back");
-  });
-  redis.on("ready", () => {
-    if (!down) return;
-    down = false;
-    logger.info("redis reachable again");
-  });
+  logOutages(redis, logger, "redis", "rate limits are not enforced and mutations with Idempotency-Key are refused until it is back");
   try {
     await redis.connect();
   } catch {
