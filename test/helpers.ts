@@ -5,9 +5,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
+import type { Client } from "graphql-ws";
 import pino from "pino";
 import { loadConfig } from "../src/config";
 import { startApp, type App } from "../src/server/app";
+import type { CustomerEventRow } from "../src/db/schema";
 
 export interface GraphQLResponse<T = any> {
   data?: T;
@@ -152,4 +154,57 @@ export function tableCounts(server: TestServer): Record<string, number> {
   return Object.fromEntries(
     tables.map(({ name }) => [name, (sqlite.prepare(`select count(*) as n from "${name}"`).get() as { n: number }).n]),
   );
+}
+
+/**
+ * Collects `count` results of a graphql-ws subscription, then stops it. graphql-ws has no
+ * "subscribed" acknowledgement: `ready` gives the server `settleMs` to start listening, and
+ * `received(n)` waits (up to 5 s) until n results have come.
+ */
+export function collectSubscription<T = any>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+  count: number,
+  settleMs = 150,
+): { done: Promise<T[]>; ready: Promise<void>; received: (n: number) => Promise<void> } {
+  const results: T[] = [];
+  let dispose = () => {};
+  const done = new Promise<T[]>((resolve, reject) => {
+    dispose = client.subscribe<T>(
+      { query, variables },
+      {
+        next: (value) => {
+          if (value.errors) reject(new Error(JSON.stringify(value.errors)));
+          results.push(value.data as T);
+          if (results.length === count) {
+            dispose();
+            resolve(results);
+          }
+        },
+        error: reject,
+        complete: () => resolve(results),
+      },
+    );
+  });
+  const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const received = async (n: number) => {
+    for (let i = 0; i < 250 && results.length < n; i++) await pause(20);
+  };
+  return { done, ready: pause(settleMs), received };
+}
+
+/** An UPDATED event row of `customerId`, as the event log holds it, for tests of the event streams. */
+export function customerEventRow(seq: number, customerId: string): CustomerEventRow {
+  return {
+    seq,
+    id: `event_${seq}`,
+    organizationId: "org_1",
+    type: "UPDATED",
+    customerId,
+    changedFields: ["nickname"],
+    actor: "test",
+    via: "API",
+    occurredAt: new Date().toISOString(),
+  };
 }

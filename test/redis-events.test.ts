@@ -14,7 +14,7 @@ import { openDatabase, type Database } from "../src/db/client";
 import { customerEvents, type CustomerEventRow } from "../src/db/schema";
 import { createEventBus, Topic, type EventBus } from "../src/events/pubsub";
 import { listeningStreams, openCustomerEventStream } from "../src/events/stream";
-import { createCustomer, createOrganization, personInput, startTestServer, type TestServer } from "./helpers";
+import { collectSubscription, createCustomer, createOrganization, personInput, startTestServer, type TestServer } from "./helpers";
 
 const REDIS_URL = process.env.REDIS_URL;
 const skip = REDIS_URL ? false : "REDIS_URL is not set";
@@ -42,32 +42,7 @@ describe("events across two instances on one Redis", { skip }, () => {
   });
 
   /** Collects `count` results of a subscription on A, then stops it. */
-  function collect<T = any>(query: string, variables: Record<string, unknown>, count: number): { done: Promise<T[]>; ready: Promise<void>; received: (n: number) => Promise<void> } {
-    const results: T[] = [];
-    let dispose = () => {};
-    const done = new Promise<T[]>((resolve, reject) => {
-      dispose = clientA.subscribe<T>(
-        { query, variables },
-        {
-          next: (value) => {
-            if (value.errors) reject(new Error(JSON.stringify(value.errors)));
-            results.push(value.data as T);
-            if (results.length === count) {
-              dispose();
-              resolve(results);
-            }
-          },
-          error: reject,
-          complete: () => resolve(results),
-        },
-      );
-    });
-    // graphql-ws has no "subscribed" acknowledgement; give the server a moment to start listening.
-    const received = async (n: number) => {
-      for (let i = 0; i < 250 && results.length < n; i++) await pause(20);
-    };
-    return { done, ready: pause(200).then(() => undefined), received };
-  }
+  const collect = <T = any>(query: string, variables: Record<string, unknown>, count: number) => collectSubscription<T>(clientA, query, variables, count, 200);
 
   const update = (server: TestServer, id: string, nickname: string) =>
     server.gql(`mutation ($id: ID!, $n: String) { updateCustomer(input: { id: $id, nickname: $n }) { userErrors { code } } }`, { id, n: nickname });

@@ -6,6 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { GraphQLError, parse } from "graphql";
 import { openDatabase, type Database } from "../src/db/client";
+import { customerEventRow } from "./helpers";
 import type { CustomerEventRow } from "../src/db/schema";
 import { createEventBus, Topic, type EventBus } from "../src/events/pubsub";
 import { listeningStreams } from "../src/events/stream";
@@ -23,17 +24,7 @@ before(() => {
 after(() => db.close());
 
 let seq = 0;
-const event = (customerId: string): CustomerEventRow => ({
-  seq: ++seq,
-  id: `event_${seq}`,
-  organizationId: "org_1",
-  type: "UPDATED",
-  customerId,
-  changedFields: ["nickname"],
-  actor: "test",
-  via: "API",
-  occurredAt: "2026-11-27T12:00:00.000Z",
-});
+const event = (customerId: string): CustomerEventRow => customerEventRow(++seq, customerId);
 
 class FakeSocket {
   readonly OPEN = 1;

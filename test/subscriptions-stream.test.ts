@@ -4,6 +4,7 @@ import "reflect-metadata";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { openDatabase, type Database } from "../src/db/client";
+import { customerEventRow } from "./helpers";
 import type { CustomerEventRow } from "../src/db/schema";
 import { createEventBus, Topic } from "../src/events/pubsub";
 import { listeningStreams, openCustomerEventStream } from "../src/events/stream";
@@ -17,17 +18,7 @@ before(() => {
 after(() => db.close());
 
 let seq = 0;
-const event = (customerId: string): CustomerEventRow => ({
-  seq: ++seq,
-  id: `event_${seq}`,
-  organizationId: "org_1",
-  type: "UPDATED",
-  customerId,
-  changedFields: ["nickname"],
-  actor: "test",
-  via: "API",
-  occurredAt: new Date().toISOString(),
-});
+const event = (customerId: string): CustomerEventRow => customerEventRow(++seq, customerId);
 
 test("a stream that its subscriber leaves stops listening at once, without waiting for another event", async () => {
   const bus = createEventBus();

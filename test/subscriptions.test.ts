@@ -3,7 +3,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { createCustomer, createOrganization, personInput, startTestServer, type TestServer } from "./helpers";
+import { collectSubscription, createCustomer, createOrganization, personInput, startTestServer, type TestServer } from "./helpers";
 
 let server: TestServer;
 let client: Client;
@@ -18,30 +18,7 @@ after(async () => {
   await server.close();
 });
 
-/** Collects `count` results of a subscription, then stops it. */
-function collect<T = any>(query: string, variables: Record<string, unknown>, count: number): { done: Promise<T[]>; ready: Promise<void> } {
-  const results: T[] = [];
-  let dispose = () => {};
-  const done = new Promise<T[]>((resolve, reject) => {
-    dispose = client.subscribe<T>(
-      { query, variables },
-      {
-        next: (value) => {
-          if (value.errors) reject(new Error(JSON.stringify(value.errors)));
-          results.push(value.data as T);
-          if (results.length === count) {
-            dispose();
-            resolve(results);
-          }
-        },
-        error: reject,
-        complete: () => resolve(results),
-      },
-    );
-  });
-  // graphql-ws has no "subscribed" acknowledgement; give the server a moment to start listening.
-  return { done, ready: new Promise((r) => setTimeout(r, 150)) };
-}
+const collect = <T = any>(query: string, variables: Record<string, unknown>, count: number) => collectSubscription<T>(client, query, variables, count);
 
 const update = (id: string, nickname: string) =>
   server.gql(`mutation ($id: ID!, $n: String) { updateCustomer(input: { id: $id, nickname: $n }) { userErrors { code } } }`, { id, n: nickname });
