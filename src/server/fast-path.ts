@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import Negotiator from "negotiator";
 import {
   GraphQLError,
+  execute as executeGraphQL,
   getOperationAST,
   parse,
   validate,
@@ -23,7 +24,6 @@ import {
   type OperationDefinitionNode,
   type ValidationRule,
 } from "graphql";
-import { execute as executeGraphQL } from "graphql";
 import type { Config } from "../config";
 import { statementScope } from "../db/client";
 import type { Logger } from "../lib/logger";
