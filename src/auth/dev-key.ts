@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Config } from "../config";
-import { sqliteFilename } from "../db/client";
+import { isPostgresUrl, sqliteFilename } from "../db/client";
 import type { Logger } from "../lib/logger";
 import type { Services } from "../services";
 import { SCOPES } from "./principal";
@@ -16,7 +16,8 @@ export async function developmentKey(
   seeded: boolean,
 ): Promise<string | null> {
   if (config.NODE_ENV !== "development") return null;
-  const database = sqliteFilename(config.DATABASE_URL);
+  // Beside the SQLite file; in ./data for PostgreSQL, as the SQLite default would be.
+  const database = isPostgresUrl(config.DATABASE_URL) ? path.join("data", "postgres") : sqliteFilename(config.DATABASE_URL);
   const file = database === ":memory:" ? null : path.join(path.dirname(path.resolve(database)), ".dev-api-key");
 
   if (!seeded) {

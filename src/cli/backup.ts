@@ -6,6 +6,9 @@ import { UsageError, type Cli } from "./runtime";
 
 export async function backup(cli: Cli): Promise<number> {
   const target = cli.args[0];
+  if (cli.db.dialect !== "sqlite") {
+    throw new UsageError("backup copies a SQLite database; back up PostgreSQL with its own tools (pg_dump, or continuous archiving)");
+  }
   if (!target) throw new UsageError("backup needs a file name: backup <file>");
   if (fs.existsSync(target)) throw new UsageError(`${target} exists; choose a new file name`);
   fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });

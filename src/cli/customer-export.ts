@@ -4,7 +4,7 @@
 // Executing the schema (rather than mapping rows here) makes the record exactly what a client
 // reads back — same field names, same scalar serialisation — and keeps secrets out by
 // construction: what the schema does not expose cannot be exported.
-import { and, asc, count, gt, isNull, sql } from "drizzle-orm";
+import { and, asc, count, gt, isNull } from "drizzle-orm";
 import { execute, parse } from "graphql";
 import { SCOPES, UNRESTRICTED, type Principal } from "../auth/principal";
 import type { Database } from "../db/client";
@@ -40,11 +40,11 @@ export async function* customerPages(source: ExportSource, pageSize = 500): Asyn
   const schema = buildCustomerSchema();
   const fields = Math.ceil(pageSize / NODES_PER_FIELD);
   const document = parse(exportQuery(fields));
-  db.read.run(sql`begin`);
+  const snapshot = await db.snapshot();
   try {
     let after = "";
     for (;;) {
-      const rows = await db.read
+      const rows = await snapshot.read
         .select({
           id: customers.id,
           organizationId: customers.organizationId,
@@ -64,7 +64,7 @@ export async function* customerPages(source: ExportSource, pageSize = 500): Asyn
         db,
         bus: source.bus,
         services: source.services,
-        loaders: createLoaders(db.read, UNRESTRICTED),
+        loaders: createLoaders(snapshot.read, UNRESTRICTED),
         actor: { name: ROOT.id, via: "SYSTEM", organizationId: null, access: UNRESTRICTED },
         principal: ROOT,
         access: UNRESTRICTED,
@@ -77,6 +77,6 @@ export async function* customerPages(source: ExportSource, pageSize = 500): Asyn
       after = rows[rows.length - 1].id;
     }
   } finally {
-    db.read.run(sql`commit`);
+    await snapshot.end();
   }
 }

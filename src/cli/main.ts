@@ -101,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const cli = openCli(options, withSub ? rest.slice(1) : rest);
+  const cli = await openCli(options, withSub ? rest.slice(1) : rest);
   try {
     switch (command) {
       case "migrate":
@@ -130,6 +130,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw error;
   } finally {
-    cli.db.close();
+    await cli.db.close();
   }
 }

@@ -22,11 +22,11 @@ export interface Cli {
 /** The CLI acts as the system itself: unrestricted, recorded as "cli" via SYSTEM. */
 export const CLI_ACTOR: Actor = { name: "cli", via: "SYSTEM", organizationId: null };
 
-export function openCli(options: CliOptions, args: string[]): Cli {
+export async function openCli(options: CliOptions, args: string[]): Promise<Cli> {
   // The same settings as the server: the environment, then .env (or ENV_FILE).
   loadEnvFile();
   const config = loadConfig();
-  const db = openDatabase(config.DATABASE_URL);
+  const db = await openDatabase(config.DATABASE_URL);
   const bus = createEventBus();
   const services = createServices(db, bus, config, new Links(config.PUBLIC_URL), new DevMailbox());
   return { config, db, bus, services, options, args };

@@ -1,6 +1,10 @@
-// The SQLite client: one connection for writes (serialised, one transaction at a time) and one
-// for reads, which in WAL mode sees only committed data, so that a request reading while another
-// request's transaction is open never sees half a change.
+// The database a process works on: SQLite by default (this file), or PostgreSQL when DATABASE_URL
+// is a postgres:// URL (./pg.ts). Both give services the same Database: committed reads, and write
+// transactions that run one at a time, so that the event log's `seq` is gap-free in commit order.
+//
+// SQLite: one connection for writes (serialised, one transaction at a time) and one for reads,
+// which in WAL mode sees only committed data, so that a request reading while another request's
+// transaction is open never sees half a change.
 import fs from "node:fs";
 import path from "node:path";
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -9,6 +13,9 @@ import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3"
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import * as schema from "./schema";
+import { bindTables, type Dialect } from "./bind";
+import type { Pool } from "pg";
+import { openPostgresDatabase } from "./pg";
 
 export type Db = BetterSQLite3Database<typeof schema>;
 
@@ -18,21 +25,61 @@ export interface StatementScope {
 }
 export const statementScope = new AsyncLocalStorage<StatementScope>();
 
-export interface Database {
+export interface Snapshot {
+  readonly read: Db;
+  end(): Promise<void>;
+}
+
+interface DatabaseBase {
+  readonly dialect: Dialect;
   /** Committed data; use for every read outside a transaction. */
   readonly read: Db;
-  /** Runs `fn` in one write transaction: it commits everything or nothing. */
-  transaction<T>(fn: (tx: Db) => Promise<T> | T): Promise<T>;
-  /** Raw handle of the write connection, for maintenance (backup, checkpoints). */
-  readonly sqlite: Database.Database;
   /**
-   * Moves everything in the write-ahead log into the database file and empties the log, so that
-   * erased data left in old log frames is gone from disk too.
+   * Runs `fn` in one write transaction: it commits everything or nothing. Write transactions run
+   * one at a time (on PostgreSQL, across every instance that shares the database).
    */
-  checkpoint(): void;
-  /** Migrations in drizzle/sqlite not yet recorded as applied; throws when the database does not answer. */
-  migrationStatus(): { applied: number; pending: number };
-  close(): void;
+  transaction<T>(fn: (tx: Db) => Promise<T> | T): Promise<T>;
+  /**
+   * One consistent view of committed data (a read transaction) for a long read such as an export,
+   * until `end()`.
+   */
+  snapshot(): Promise<Snapshot>;
+  /**
+   * On SQLite, moves everything in the write-ahead log into the database file and empties the
+   * log, so that erased data left in old log frames is gone from disk too. Nothing to do on PostgreSQL.
+   */
+  checkpoint(): Promise<void>;
+  /** Migrations not yet recorded as applied; rejects when the database does not answer. */
+  migrationStatus(): Promise<{ applied: number; pending: number }>;
+  close(): Promise<void>;
+}
+
+export interface SqliteDatabase extends DatabaseBase {
+  readonly dialect: "sqlite";
+  /** Raw handle of the write connection, for maintenance (backup) and bulk import. */
+  readonly sqlite: Database.Database;
+}
+
+export interface PostgresDatabase extends DatabaseBase {
+  readonly dialect: "postgres";
+  /** The connection pool, for maintenance. */
+  readonly pool: Pool;
+}
+
+export type Database = SqliteDatabase | PostgresDatabase;
+
+/** True when `databaseUrl` names a PostgreSQL database rather than a SQLite file. */
+export function isPostgresUrl(databaseUrl: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(databaseUrl);
+}
+
+/**
+ * Opens the database `databaseUrl` names and applies pending migrations: a postgres:// URL selects
+ * PostgreSQL; anything else is a SQLite file (or :memory:).
+ */
+export async function openDatabase(databaseUrl: string, onError?: (error: Error) => void): Promise<Database> {
+  if (isPostgresUrl(databaseUrl)) return openPostgresDatabase(databaseUrl, onError);
+  return openSqlite(databaseUrl);
 }
 
 const PROJECT_ROOT = path.resolve(__dirname, "../../..");
@@ -83,14 +130,15 @@ function cacheStatements(sqlite: Database.Database): void {
   }) as typeof sqlite.prepare;
 }
 
-const countingLogger = {
+export const countingLogger = {
   logQuery(): void {
     const scope = statementScope.getStore();
     if (scope) scope.sqlStatements += 1;
   },
 };
 
-export function openDatabase(databaseUrl: string): Database {
+function openSqlite(databaseUrl: string): SqliteDatabase {
+  bindTables("sqlite");
   const filename = sqliteFilename(databaseUrl);
   const inMemory = filename === ":memory:";
   if (!inMemory) fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true });
@@ -110,6 +158,7 @@ export function openDatabase(databaseUrl: string): Database {
   let tail: Promise<void> = Promise.resolve();
 
   return {
+    dialect: "sqlite",
     read,
     sqlite: writer,
     async transaction<T>(fn: (tx: Db) => Promise<T> | T): Promise<T> {
@@ -131,14 +180,25 @@ export function openDatabase(databaseUrl: string): Database {
         release();
       }
     },
-    migrationStatus() {
+    async snapshot(): Promise<Snapshot> {
+      // A read transaction on the read connection pins its view (WAL readers never block the
+      // writer); other reads through this process's connection share that view meanwhile.
+      reader.exec("BEGIN");
+      return {
+        read,
+        async end() {
+          if (reader.inTransaction) reader.exec("COMMIT");
+        },
+      };
+    },
+    async migrationStatus() {
       const { applied } = reader.prepare("select count(*) as applied from __drizzle_migrations").get() as { applied: number };
       return { applied, pending: Math.max(0, expected - applied) };
     },
-    checkpoint(): void {
+    async checkpoint(): Promise<void> {
       writer.pragma("wal_checkpoint(TRUNCATE)");
     },
-    close(): void {
+    async close(): Promise<void> {
       if (reader !== writer) reader.close();
       writer.pragma("wal_checkpoint(TRUNCATE)");
       writer.close();

@@ -1,16 +1,29 @@
-// The PostgreSQL client (node-postgres), beside the SQLite one in ./client.ts. Not used by the app
-// yet: the Database interface there is SQLite-shaped, and wiring this in is the next step of
-// issue 8. Migrations in drizzle/pg are generated from ./schema.pg.ts (`npm run db:generate:pg`).
+// The PostgreSQL client (node-postgres), chosen by a postgres:// DATABASE_URL (see ./client.ts).
+// Migrations in drizzle/pg are generated from ./schema.pg.ts (`npm run db:generate:pg`) and
+// applied on open, as SQLite's are.
+//
+// Write transactions are serialised across every instance by one transaction-level advisory lock,
+// taken first thing in the transaction (like SQLite's BEGIN IMMEDIATE) and released at commit or
+// rollback. That keeps the behaviour SQLite gives: optimistic concurrency checks and "is this
+// taken" reads inside a transaction see every earlier commit, and customer events get `seq`
+// values in commit order without gaps (a trigger, drizzle/pg/0001_event_seq.sql, numbers them
+// max + 1 under the same lock). Reads run on the pool and never wait for writers.
 import path from "node:path";
-import { Pool } from "pg";
+import { Pool, type PoolClient } from "pg";
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
-import { SQLITE_MIGRATIONS } from "./client";
+import { readMigrationFiles } from "drizzle-orm/migrator";
+import { bindTables } from "./bind";
+// ./client imports this file too: its values are used only inside functions, never at load.
+import { countingLogger, type Db, type PostgresDatabase, type Snapshot } from "./client";
 import * as schema from "./schema.pg";
 
 export type PgDb = NodePgDatabase<typeof schema>;
 
-export const PG_MIGRATIONS = path.join(path.dirname(SQLITE_MIGRATIONS), "pg");
+export const PG_MIGRATIONS = path.resolve(__dirname, "../../../drizzle/pg");
+
+/** The advisory lock every write transaction holds (any fixed number no other lock of ours uses). */
+export const WRITE_LOCK = 8_000_002;
 
 export interface Postgres {
   readonly db: PgDb;
@@ -51,4 +64,96 @@ export async function migratePostgres({ db, pool }: Postgres): Promise<void> {
   } finally {
     lock.release();
   }
+}
+
+/**
+ * Opens a PostgreSQL database for the app: binds the service tables to the pg schema, applies
+ * migrations, and gives the same Database as SQLite (see the top of this file).
+ */
+export async function openPostgresDatabase(url: string, onError: (error: Error) => void = () => {}): Promise<PostgresDatabase> {
+  bindTables("postgres");
+  const postgres = openPostgres(url, onError);
+  const { pool } = postgres;
+  try {
+    await migratePostgres(postgres);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  const expected = readMigrationFiles({ migrationsFolder: PG_MIGRATIONS }).length;
+  const read = drizzle(pool, { schema, logger: countingLogger }) as unknown as Db;
+
+  // One drizzle instance per pooled connection, so that statements prepared per connection
+  // (src/services/prepared.ts) are kept while the connection lives.
+  const onConnection = new WeakMap<PoolClient, Db>();
+  const drizzleOn = (client: PoolClient): Db => {
+    let db = onConnection.get(client);
+    if (!db) onConnection.set(client, (db = drizzle(client, { schema, logger: countingLogger }) as unknown as Db));
+    return db;
+  };
+
+  // Transactions of this process queue here before taking a connection: waiting for the lock
+  // while holding pool connections would starve this process's reads.
+  let tail: Promise<void> = Promise.resolve();
+
+  return {
+    dialect: "postgres",
+    read,
+    pool,
+    async transaction<T>(fn: (tx: Db) => Promise<T> | T): Promise<T> {
+      const previous = tail;
+      let release!: () => void;
+      tail = new Promise<void>((resolve) => (release = resolve));
+      await previous;
+      try {
+        const client = await pool.connect();
+        // A connection that could not roll back is destroyed rather than given back to the pool.
+        let broken: Error | undefined;
+        try {
+          await client.query("begin");
+          await client.query("select pg_advisory_xact_lock($1)", [WRITE_LOCK]);
+          const result = await fn(drizzleOn(client));
+          await client.query("commit");
+          return result;
+        } catch (error) {
+          await client.query("rollback").catch((rollbackError: Error) => (broken = rollbackError));
+          throw error;
+        } finally {
+          client.release(broken);
+        }
+      } finally {
+        release();
+      }
+    },
+    async snapshot(): Promise<Snapshot> {
+      const client = await pool.connect();
+      try {
+        await client.query("begin isolation level repeatable read read only");
+      } catch (error) {
+        client.release(error instanceof Error ? error : undefined);
+        throw error;
+      }
+      return {
+        read: drizzle(client, { schema, logger: countingLogger }) as unknown as Db,
+        async end() {
+          try {
+            await client.query("commit");
+            client.release();
+          } catch (error) {
+            client.release(error instanceof Error ? error : undefined);
+            throw error;
+          }
+        },
+      };
+    },
+    async migrationStatus() {
+      const { rows } = await pool.query<{ applied: number }>("select count(*)::int as applied from drizzle.__drizzle_migrations");
+      const applied = rows[0].applied;
+      return { applied, pending: Math.max(0, expected - applied) };
+    },
+    async checkpoint(): Promise<void> {},
+    async close(): Promise<void> {
+      await pool.end();
+    },
+  };
 }

@@ -2,6 +2,7 @@
 // to rows on better-sqlite3 and node-postgres alike, while .get()/.all()/.run() exist on SQLite only.
 import type { SQL } from "drizzle-orm";
 import type { Db } from "./client";
+import { onPostgres } from "./bind";
 
 /** A select that can still be limited (drizzle's builder type drops `limit` once it is set). */
 interface Limitable<Row> {
@@ -24,5 +25,28 @@ export async function changedRows(query: PromiseLike<WriteResult>): Promise<numb
 
 /** The rows of a raw select (SQL the query builder cannot express, such as a recursive CTE). */
 export async function queryRows<Row>(db: Db, query: SQL): Promise<Row[]> {
+  if (onPostgres()) return (await (db as unknown as PgExecute).execute(query)).rows as Row[];
   return db.all<Row>(query);
 }
+
+interface PgExecute {
+  execute(query: SQL): Promise<{ rows: unknown[] }>;
+}
+
+/** A statement prepared once by drizzle (a select, or an insert with or without `returning`). */
+interface Prepared {
+  execute(values?: Record<string, unknown>): PromiseLike<unknown> | { sync(): unknown };
+}
+
+/**
+ * Runs a prepared statement with these placeholder values and gives its rows (none for a write
+ * without `returning`). better-sqlite3 runs it at once and the rows come back synchronously;
+ * node-postgres sends it to the server. Either way, `await` the result.
+ */
+export function executePrepared<Row>(statement: Prepared, values?: Record<string, unknown>): Row[] | Promise<Row[]> {
+  const result = statement.execute(values);
+  if ("sync" in result) return rowsOf<Row>(result.sync());
+  return Promise.resolve(result).then(rowsOf<Row>);
+}
+
+const rowsOf = <Row>(result: unknown): Row[] => (Array.isArray(result) ? (result as Row[]) : []);

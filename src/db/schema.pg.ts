@@ -432,18 +432,11 @@ export const leases = pgTable("leases", {
 });
 
 // The customer event log. On SQLite `seq` is AUTOINCREMENT, and strictly increasing in commit
-// order without gaps because SQLite runs one write transaction at a time (BEGIN IMMEDIATE) and a
-// rollback gives its numbers back. A PostgreSQL identity gives neither by itself: numbers are taken
-// at INSERT, so concurrent transactions commit out of seq order (a reader can see 7 before 6), and
-// a rolled-back transaction's numbers are lost. The identity here only keeps `seq` optional on
-// insert, as on SQLite. The PostgreSQL client must serialise event writers: take a
-// transaction-level advisory lock (`select pg_advisory_xact_lock(<event-log key>)`, released at
-// commit or rollback, shared by every instance) before the first event insert, best at the start
-// of the write transaction like BEGIN IMMEDIATE (taken later, it can deadlock with row locks).
-// That gives commit order; for no gaps after a rollback too, assign
-// `seq = (select coalesce(max(seq), 0) + 1 from customer_events)` under that lock (an index lookup
-// on the primary key; needs READ COMMITTED so the statement sees the previous holder's commit)
-// instead of the identity, e.g. in a BEFORE INSERT trigger added as a custom migration.
+// order without gaps because SQLite runs one write transaction at a time and a rollback gives its
+// numbers back. An identity gives neither by itself (numbers are taken at INSERT and lost on
+// rollback), so on PostgreSQL write transactions hold one advisory lock (src/db/pg.ts) and a
+// trigger (the custom migration drizzle/pg/0001_event_seq.sql) numbers each event max(seq) + 1
+// under it. The identity only keeps `seq` optional on insert, as on SQLite.
 export const customerEvents = pgTable(
   "customer_events",
   {

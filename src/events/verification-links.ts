@@ -7,6 +7,14 @@ import type { Logger } from "../lib/logger";
 import type { Notifier } from "../services/notifier";
 import { Topic, type EventBus } from "./pubsub";
 import { perConnection } from "../services/prepared";
+import { executePrepared } from "../db/query";
+
+interface Recipient {
+  email: string | null;
+  displayName: string;
+  verificationUrl: string | null;
+  erasedAt: string | null;
+}
 
 const recipient = perConnection((db) =>
   db
@@ -25,7 +33,7 @@ export function sendVerificationLinks(db: Database, bus: EventBus, notifier: Not
       const issued = event.type === "CREATED" || (event.type === "VERIFICATION_CHANGED" && event.changedFields.includes("verification.url"));
       if (!issued) continue;
       try {
-        const customer = recipient(db.read).get({ id: event.customerId });
+        const [customer] = await executePrepared<Recipient>(recipient(db.read), { id: event.customerId });
         if (!customer?.email || !customer.verificationUrl || customer.erasedAt) continue;
         await notifier.send({
           to: customer.email,

@@ -14,7 +14,7 @@ import { Webhook } from "standardwebhooks";
 import type { Config } from "../config";
 import type { Database, Db } from "../db/client";
 import { claimDueDeliveries, heldBy } from "../db/leases";
-import { first, queryRows } from "../db/query";
+import { executePrepared, first, queryRows } from "../db/query";
 import {
   customerEvents,
   eventCursors,
@@ -149,7 +149,7 @@ const enabledEndpoint = perConnection((db) =>
 );
 
 async function anyEnabledEndpoint(tx: Db): Promise<boolean> {
-  return Boolean(enabledEndpoint(tx).get());
+  return (await executePrepared(enabledEndpoint(tx))).length > 0;
 }
 
 /**

@@ -6,6 +6,8 @@ import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Access } from "../auth/principal";
 import { customerVisible, organizationsVisible } from "../auth/tenancy";
 import type { Db } from "../db/client";
+import { inListParameter, listParameter } from "../db/dialect";
+import { executePrepared } from "../db/query";
 import {
   companies,
   customerAddresses,
@@ -106,13 +108,13 @@ function grouped<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[]
 }
 
 /**
- * `column in (the ids)`, with the ids as one JSON array parameter: the statement text is the same
- * for any number of ids, so that it is built and prepared once (see `run`).
+ * `column in (the ids)`, with the ids as one parameter: the statement text is the same for any
+ * number of ids, so that it is built and prepared once (see `run`).
  */
-const inIds = (column: SQLiteColumn) => sql`${column} in (select value from json_each(${sql.placeholder("ids")}))`;
+const inIds = (column: SQLiteColumn) => inListParameter(column, "ids");
 
 interface PreparedRead {
-  all(values: Record<string, unknown>): unknown;
+  execute(values: Record<string, unknown>): PromiseLike<unknown>;
 }
 const preparedByConnection = new WeakMap<Db, Map<string, PreparedRead>>();
 const MAX_PREPARED = 300;
@@ -122,7 +124,7 @@ const MAX_PREPARED = 300;
  * running it, and loaders run the same few shapes all day: each shape (`key`) is built and
  * prepared once per connection, then only executed.
  */
-function run<T>(db: Db, key: string, build: () => { prepare(): unknown }, ids: readonly string[]): T[] {
+async function run<T>(db: Db, key: string, build: () => { prepare(): unknown }, ids: readonly string[]): Promise<T[]> {
   let prepared = preparedByConnection.get(db);
   if (!prepared) preparedByConnection.set(db, (prepared = new Map()));
   let query = prepared.get(key);
@@ -131,7 +133,7 @@ function run<T>(db: Db, key: string, build: () => { prepare(): unknown }, ids: r
     if (prepared.size >= MAX_PREPARED) prepared.delete(prepared.keys().next().value!);
     prepared.set(key, query);
   }
-  return query.all({ ids: JSON.stringify(ids) }) as T[];
+  return executePrepared<T>(query, { ids: listParameter(ids) });
 }
 
 interface ChildPageKey<A> {
@@ -192,12 +194,12 @@ function childConnection<Row extends Record<string, unknown>, A extends PageArgs
   const count = new DataLoader<ChildPageKey<A>, number, string>(
     (keys) =>
       perArgumentGroup(keys, filterOnly, async (parentIds, args) => {
-        const rows = run<{ parentId: string; count: number }>(
+        const rows = await run<{ parentId: string; count: number }>(
           db,
           `${spec.name}.count|${accessKey}|${JSON.stringify(filterOnly(args))}`,
           () =>
             db
-              .select({ parentId: sql<string>`${spec.parent}`, count: sql<number>`count(*)` })
+              .select({ parentId: sql<string>`${spec.parent}`, count: sql<number>`count(*)`.mapWith(Number) })
               .from(spec.table)
               .where(and(inIds(spec.parent), ...spec.filter(args)))
               .groupBy(spec.parent),
@@ -213,7 +215,7 @@ function childConnection<Row extends Record<string, unknown>, A extends PageArgs
     (keys) =>
       perArgumentGroup(keys, (args) => args, async (parentIds, args) => {
         const request = pageRequest(args, spec.ordering, 1);
-        const rows = run<Row & { rn: number }>(
+        const rows = await run<Row & { rn: number }>(
           db,
           `${spec.name}|${accessKey}|${JSON.stringify(args)}`,
           () => {
@@ -261,14 +263,14 @@ export function createLoaders(db: Db, access?: Access) {
     visible ? inArray(column, db.select({ id: customers.id }).from(customers).where(visible)) : undefined;
 
   const personNamesLoader = new DataLoader<string, PersonNameRow[]>(async (ids) =>
-    grouped(ids, run<PersonNameRow>(db, "personNames", () => db.select().from(personNames).where(inIds(personNames.customerId)), ids), (r) => r.customerId),
+    grouped(ids, await run<PersonNameRow>(db, "personNames", () => db.select().from(personNames).where(inIds(personNames.customerId)), ids), (r) => r.customerId),
   );
 
   return {
     customer: new DataLoader<string, CustomerRow | null>(async (ids) =>
       byKey(
         ids,
-        run<CustomerRow>(db, `customer|${accessKey}`, () => db.select().from(customers).where(and(inIds(customers.id), isNull(customers.erasedAt), visible)), ids),
+        await run<CustomerRow>(db, `customer|${accessKey}`, () => db.select().from(customers).where(and(inIds(customers.id), isNull(customers.erasedAt), visible)), ids),
         (r) => r.id,
       ),
     ),
@@ -276,7 +278,7 @@ export function createLoaders(db: Db, access?: Access) {
     organization: new DataLoader<string, OrganizationRow | null>(async (ids) =>
       byKey(
         ids,
-        run<OrganizationRow>(db, `organization|${accessKey}`, () => db.select().from(organizations).where(and(inIds(organizations.id), organizationsVisible(access))), ids),
+        await run<OrganizationRow>(db, `organization|${accessKey}`, () => db.select().from(organizations).where(and(inIds(organizations.id), organizationsVisible(access))), ids),
         (r) => r.id,
       ),
     ),
@@ -315,7 +317,7 @@ export function createLoaders(db: Db, access?: Access) {
     telephoneNumbers: new DataLoader<string, TelephoneNumberRow[]>(async (ids) =>
       grouped(
         ids,
-        run<TelephoneNumberRow>(
+        await run<TelephoneNumberRow>(
           db,
           "telephoneNumbers",
           () => db.select().from(telephoneNumbers).where(inIds(telephoneNumbers.customerId)).orderBy(asc(telephoneNumbers.position)),
@@ -328,7 +330,7 @@ export function createLoaders(db: Db, access?: Access) {
     secretQuestions: new DataLoader<string, Pick<SecretQuestionRow, "customerId" | "question">[]>(async (ids) =>
       grouped(
         ids,
-        run<Pick<SecretQuestionRow, "customerId" | "question">>(
+        await run<Pick<SecretQuestionRow, "customerId" | "question">>(
           db,
           "secretQuestions",
           () =>
@@ -344,18 +346,18 @@ export function createLoaders(db: Db, access?: Access) {
     ),
 
     company: new DataLoader<string, CompanyRow | null>(async (ids) =>
-      byKey(ids, run<CompanyRow>(db, "company", () => db.select().from(companies).where(inIds(companies.customerId)), ids), (r) => r.customerId),
+      byKey(ids, await run<CompanyRow>(db, "company", () => db.select().from(companies).where(inIds(companies.customerId)), ids), (r) => r.customerId),
     ),
 
     addresses: new DataLoader<string, CustomerAddressView[]>(async (ids) =>
       grouped(
         ids,
-        run<CustomerAddressRow>(
+        (await run<CustomerAddressRow>(
           db,
           "addresses",
           () => db.select().from(customerAddresses).where(inIds(customerAddresses.customerId)).orderBy(asc(customerAddresses.id)),
           ids,
-        ).map(toCustomerAddress),
+        )).map(toCustomerAddress),
         (r) => r.customerId,
       ),
     ),
@@ -363,12 +365,12 @@ export function createLoaders(db: Db, access?: Access) {
     address: new DataLoader<string, CustomerAddressView | null>(async (ids) =>
       byKey(
         ids,
-        run<CustomerAddressRow>(
+        (await run<CustomerAddressRow>(
           db,
           `address|${accessKey}`,
           () => db.select().from(customerAddresses).where(and(inIds(customerAddresses.id), ofVisibleCustomer(customerAddresses.customerId))),
           ids,
-        ).map(toCustomerAddress),
+        )).map(toCustomerAddress),
         (r) => r.id,
       ),
     ),
@@ -376,7 +378,7 @@ export function createLoaders(db: Db, access?: Access) {
     document: new DataLoader<string, DocumentRow | null>(async (ids) =>
       byKey(
         ids,
-        run<DocumentRow>(db, `document|${accessKey}`, () => db.select().from(documents).where(and(inIds(documents.id), ofVisibleCustomer(documents.customerId))), ids),
+        await run<DocumentRow>(db, `document|${accessKey}`, () => db.select().from(documents).where(and(inIds(documents.id), ofVisibleCustomer(documents.customerId))), ids),
         (r) => r.id,
       ),
     ),
@@ -384,7 +386,7 @@ export function createLoaders(db: Db, access?: Access) {
     event: new DataLoader<string, CustomerEventRow | null>(async (ids) =>
       byKey(
         ids,
-        run<CustomerEventRow>(
+        await run<CustomerEventRow>(
           db,
           `event|${accessKey}`,
           () => db.select().from(customerEvents).where(and(inIds(customerEvents.id), ofVisibleCustomer(customerEvents.customerId))),
@@ -397,7 +399,7 @@ export function createLoaders(db: Db, access?: Access) {
     notificationPreferences: new DataLoader<string, NotificationPreferenceRow[]>(async (ids) =>
       grouped(
         ids,
-        run<NotificationPreferenceRow>(
+        await run<NotificationPreferenceRow>(
           db,
           "notificationPreferences",
           () =>
@@ -415,7 +417,7 @@ export function createLoaders(db: Db, access?: Access) {
     memberships: new DataLoader<string, MembershipRow[]>(async (ids) =>
       grouped(
         ids,
-        run<MembershipRow>(
+        await run<MembershipRow>(
           db,
           `memberships|${accessKey}`,
           () =>
@@ -437,7 +439,7 @@ export function createLoaders(db: Db, access?: Access) {
     ),
 
     wallets: new DataLoader<string, WalletRow[]>(async (ids) =>
-      grouped(ids, run<WalletRow>(db, "wallets", () => db.select().from(wallets).where(inIds(wallets.customerId)), ids), (r) => r.customerId),
+      grouped(ids, await run<WalletRow>(db, "wallets", () => db.select().from(wallets).where(inIds(wallets.customerId)), ids), (r) => r.customerId),
     ),
 
     organizationCustomers: new DataLoader<ChildPageKey<CustomerListArgs>, ConnectionResult<CustomerRow>, string>(

@@ -170,9 +170,9 @@ export async function startServer(options: {
     res.json({ status: "ok" });
   });
   // Ready: the database answers and every migration in drizzle/ has been applied.
-  app.get("/readyz", (_req, res) => {
+  app.get("/readyz", async (_req, res) => {
     try {
-      const { pending } = deps.db.migrationStatus();
+      const { pending } = await deps.db.migrationStatus();
       if (pending > 0) res.status(503).json({ status: "migrations pending", pending });
       else res.json({ status: "ready" });
     } catch {

@@ -3,7 +3,7 @@
 // roll the transaction back.
 import { and, asc, count, eq, ne, sql } from "drizzle-orm";
 import type { Database, Db } from "../db/client";
-import { first } from "../db/query";
+import { executePrepared, first } from "../db/query";
 import {
   companies,
   customerAddresses,
@@ -398,15 +398,15 @@ const referenceHolder = perConnection((db) =>
 );
 
 /** Inserts a new customer's profile, addresses, documents and preferences (after its own row), a statement per table. */
-export function insertCustomerParts(tx: Db, rows: NewCustomerRows): void {
-    if (rows.person) insertRows(tx, persons, [rows.person]);
-    insertRows(tx, personNames, rows.names);
-    insertRows(tx, telephoneNumbers, rows.phones);
-    insertRows(tx, secretQuestions, rows.secretQuestions);
-    if (rows.company) insertRows(tx, companies, [rows.company]);
-    insertRows(tx, customerAddresses, rows.addresses);
-    insertRows(tx, documents, rows.documents);
-    insertRows(tx, notificationPreferences, rows.preferences);
+export async function insertCustomerParts(tx: Db, rows: NewCustomerRows): Promise<void> {
+  if (rows.person) await insertRows(tx, persons, [rows.person]);
+  await insertRows(tx, personNames, rows.names);
+  await insertRows(tx, telephoneNumbers, rows.phones);
+  await insertRows(tx, secretQuestions, rows.secretQuestions);
+  if (rows.company) await insertRows(tx, companies, [rows.company]);
+  await insertRows(tx, customerAddresses, rows.addresses);
+  await insertRows(tx, documents, rows.documents);
+  await insertRows(tx, notificationPreferences, rows.preferences);
 }
 
 export class CustomerService {
@@ -427,7 +427,7 @@ export class CustomerService {
 
   private async assertUniqueReference(tx: Db, organizationId: string, reference: string, exceptId?: string) {
     // Ids are never empty: "" excepts no customer.
-    const clash = referenceHolder(tx).get({ organizationId, reference, exceptId: exceptId ?? "" });
+    const [clash] = await executePrepared<{ id: string }>(referenceHolder(tx), { organizationId, reference, exceptId: exceptId ?? "" });
     if (clash) throw referenceTaken(reference, clash.id);
   }
 
@@ -466,10 +466,10 @@ export class CustomerService {
     // Creating a customer starts KYC (OffBlocks): it is inserted with its verification, and the
     // payload carries the verification URL.
     const verification = this.verification.opening(rows.customer, rows.documents, at);
-    const customer = insertRow(tx, customers, { ...rows.customer, ...verification.columns });
-    insertCustomerParts(tx, rows);
-    insertRows(tx, memberships, [rows.membership]);
-    insertRows(tx, verificationSessions, [verification.session]);
+    const customer = await insertRow(tx, customers, { ...rows.customer, ...verification.columns });
+    await insertCustomerParts(tx, rows);
+    await insertRows(tx, memberships, [rows.membership]);
+    await insertRows(tx, verificationSessions, [verification.session]);
 
     events.push(
       await recordEvent(tx, actor, {

@@ -600,6 +600,7 @@ export class ImportService {
   private writer(options: ImportOptions, fail: (row: number, errors: UserErrorData[]) => void) {
     const { organizations, verification } = this.services;
     const { actor } = options;
+    if (this.db.dialect !== "sqlite") throw new Error("import does not run on PostgreSQL yet");
     const sqlite = this.db.sqlite;
     const exists = {
       customer: sqlite.prepare("select 1 from customers where id = ?").pluck(),
@@ -690,14 +691,14 @@ export class ImportService {
       const id = planned.customer.id;
       const { memberships: membershipRows, wallets: walletRows, session } = applyState(planned, state, at, () => verification.newSession(id, at));
 
-      insertRows(tx, customers, [planned.customer]);
-      insertCustomerParts(tx, planned);
-      insertRows(tx, memberships, membershipRows);
-      insertRows(tx, wallets, walletRows);
-      insertRows(tx, customerEvents, [
+      await insertRows(tx, customers, [planned.customer]);
+      await insertCustomerParts(tx, planned);
+      await insertRows(tx, memberships, membershipRows);
+      await insertRows(tx, wallets, walletRows);
+      await insertRows(tx, customerEvents, [
         eventRow(actor, { type: "CREATED", customerId: id, organizationId, changedFields: [...p.changedFields].sort(), occurredAt: at }),
       ]);
-      if (session) insertRows(tx, verificationSessions, [session]);
+      if (session) await insertRows(tx, verificationSessions, [session]);
     };
 
     return async (tx: Db, batch: Prepared[]): Promise<number> => {

@@ -163,7 +163,7 @@ export class LifecycleService {
     });
     // The deleted rows were overwritten in place (secure_delete); this empties the write-ahead log,
     // which still holds the pages as they were.
-    this.db.checkpoint();
+    await this.db.checkpoint();
     return erased;
   }
 

@@ -1,7 +1,7 @@
 // Organization writes, and which organization a new customer belongs to.
 import { asc, eq, sql } from "drizzle-orm";
 import type { Database, Db } from "../db/client";
-import { first } from "../db/query";
+import { executePrepared, first } from "../db/query";
 import { organizations, type OrganizationRow, type RegistrationPolicyRow } from "../db/schema";
 import { now } from "../lib/clock";
 import { newId } from "../lib/ids";
@@ -19,11 +19,16 @@ export interface Owner {
 
 const noPolicy = (): RegistrationPolicyRow => ({ requiredFields: [] });
 
-const ownerColumns = { id: organizations.id, policy: organizations.registrationPolicy };
-const ownerById = perConnection((db) =>
-  db.select(ownerColumns).from(organizations).where(eq(organizations.id, sql.placeholder("id"))).prepare(),
+// Built when first used: the table binding is chosen when the database opens (src/db/bind.ts).
+const ownerColumns = () => ({ id: organizations.id, policy: organizations.registrationPolicy });
+const ownerByIdStatement = perConnection((db) =>
+  db.select(ownerColumns()).from(organizations).where(eq(organizations.id, sql.placeholder("id"))).prepare(),
 );
-const oldestOwner = perConnection((db) => db.select(ownerColumns).from(organizations).orderBy(asc(organizations.id)).limit(1).prepare());
+const oldestOwnerStatement = perConnection((db) => db.select(ownerColumns()).from(organizations).orderBy(asc(organizations.id)).limit(1).prepare());
+
+async function ownerById(tx: Db, id: string): Promise<Owner | undefined> {
+  return (await executePrepared<Owner>(ownerByIdStatement(tx), { id }))[0];
+}
 
 export class OrganizationService {
   // The oldest organization: who callers act for until access control names one. Organizations
@@ -51,12 +56,12 @@ export class OrganizationService {
   /** resolveOwner's organization with its registration policy, in one read. */
   async ownerOf(tx: Db, actor: Actor, organizationId: string | null | undefined): Promise<Owner> {
     if (organizationId) {
-      const row = ownerById(tx).get({ id: organizationId });
+      const row = await ownerById(tx, organizationId);
       if (!row || !organizationVisible(actor.access, row.id)) throw UserErrors.of("NOT_FOUND", ["organizationId"], `Organization ${organizationId} does not exist.`);
       return row;
     }
-    if (actor.organizationId) return ownerById(tx).get({ id: actor.organizationId }) ?? { id: actor.organizationId, policy: noPolicy() };
-    const oldest = oldestOwner(tx).get();
+    if (actor.organizationId) return (await ownerById(tx, actor.organizationId)) ?? { id: actor.organizationId, policy: noPolicy() };
+    const [oldest] = await executePrepared<Owner>(oldestOwnerStatement(tx));
     if (!oldest) {
       throw UserErrors.of("NOT_FOUND", ["organizationId"], "There is no organization yet: create one first, or pass organizationId.");
     }
@@ -64,7 +69,7 @@ export class OrganizationService {
   }
 
   async policyOf(tx: Db, organizationId: string): Promise<RegistrationPolicyRow> {
-    return ownerById(tx).get({ id: organizationId })?.policy ?? noPolicy();
+    return (await ownerById(tx, organizationId))?.policy ?? noPolicy();
   }
 
   private async assertParent(tx: Db, parentId: string, selfId?: string): Promise<void> {

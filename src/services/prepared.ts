@@ -4,6 +4,7 @@
 import { getTableColumns, getTableName, sql, type Column, type SQL } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
+import { executePrepared } from "../db/query";
 
 /**
  * `build` run once per connection: a query prepared on the write connection must run there, and
@@ -18,10 +19,7 @@ export function perConnection<T>(build: (db: Db) => T): (db: Db) => T {
   };
 }
 
-interface PreparedInsert {
-  run(values: Record<string, unknown>): unknown;
-  get(values: Record<string, unknown>): unknown;
-}
+type PreparedInsert = Parameters<typeof executePrepared>[0];
 
 interface Shape {
   statement: PreparedInsert;
@@ -85,7 +83,7 @@ function encode(shape: Shape, rows: readonly Row[]): Record<string, unknown> {
  * Inserts rows of one table, as `db.insert(table).values(rows)` would, with one statement per run
  * of rows that give the same columns (rows made by one function do).
  */
-export function insertRows<T extends SQLiteTable>(db: Db, table: T, rows: readonly T["$inferInsert"][]): void {
+export async function insertRows<T extends SQLiteTable>(db: Db, table: T, rows: readonly T["$inferInsert"][]): Promise<void> {
   let start = 0;
   while (start < rows.length) {
     const keys = definedKeys(rows[start] as Row);
@@ -94,13 +92,14 @@ export function insertRows<T extends SQLiteTable>(db: Db, table: T, rows: readon
     while (end < rows.length && end - start < MAX_ROWS && definedKeys(rows[end] as Row).join(",") === signature) end++;
     const run = rows.slice(start, end) as Row[];
     const shape = shapeFor(db, table, keys, run.length, false);
-    shape.statement.run(encode(shape, run));
+    await executePrepared(shape.statement, encode(shape, run));
     start = end;
   }
 }
 
 /** Inserts one row and returns it as stored (`.returning()`), with its defaults and generated keys. */
-export function insertRow<T extends SQLiteTable>(db: Db, table: T, row: T["$inferInsert"]): T["$inferSelect"] {
+export async function insertRow<T extends SQLiteTable>(db: Db, table: T, row: T["$inferInsert"]): Promise<T["$inferSelect"]> {
   const shape = shapeFor(db, table, definedKeys(row as Row), 1, true);
-  return shape.statement.get(encode(shape, [row as Row])) as T["$inferSelect"];
+  const [stored] = await executePrepared<T["$inferSelect"]>(shape.statement, encode(shape, [row as Row]));
+  return stored;
 }
