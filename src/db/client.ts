@@ -68,6 +68,12 @@ export interface PostgresDatabase extends DatabaseBase {
 
 export type Database = SqliteDatabase | PostgresDatabase;
 
+/** Where a database reports what happens outside any request: a lost connection, a setting to fix. */
+export interface DatabaseLog {
+  error(object: { err: unknown }, message: string): void;
+  warn(message: string): void;
+}
+
 /** True when `databaseUrl` names a PostgreSQL database rather than a SQLite file. */
 export function isPostgresUrl(databaseUrl: string): boolean {
   return /^postgres(ql)?:\/\//i.test(databaseUrl);
@@ -77,8 +83,8 @@ export function isPostgresUrl(databaseUrl: string): boolean {
  * Opens the database `databaseUrl` names and applies pending migrations: a postgres:// URL selects
  * PostgreSQL; anything else is a SQLite file (or :memory:).
  */
-export async function openDatabase(databaseUrl: string, onError?: (error: Error) => void): Promise<Database> {
-  if (isPostgresUrl(databaseUrl)) return openPostgresDatabase(databaseUrl, onError);
+export async function openDatabase(databaseUrl: string, log?: DatabaseLog): Promise<Database> {
+  if (isPostgresUrl(databaseUrl)) return openPostgresDatabase(databaseUrl, log);
   return openSqlite(databaseUrl);
 }
 

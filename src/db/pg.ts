@@ -15,7 +15,7 @@ import { migrate } from "drizzle-orm/node-postgres/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { bindTables } from "./bind";
 // ./client imports this file too: its values are used only inside functions, never at load.
-import { countingLogger, type Db, type PostgresDatabase, type Snapshot } from "./client";
+import { countingLogger, type DatabaseLog, type Db, type PostgresDatabase, type Snapshot } from "./client";
 import * as schema from "./schema.pg";
 
 export type PgDb = NodePgDatabase<typeof schema>;
@@ -67,15 +67,33 @@ export async function migratePostgres({ db, pool }: Postgres): Promise<void> {
 }
 
 /**
+ * Search folds case with lower(), which is Unicode-aware only under a UTF-8 LC_CTYPE; and SQLite
+ * orders text by code point, as the C collations do. Another locale works, with a warning.
+ */
+async function localeWarning(pool: Pool): Promise<string | null> {
+  const { rows } = await pool.query<{ collate: string; ctype: string }>(
+    "select datcollate as collate, datctype as ctype from pg_database where datname = current_database()",
+  );
+  const { collate, ctype } = rows[0];
+  const problems: string[] = [];
+  if (!/utf-?8/i.test(ctype)) problems.push(`LC_CTYPE is ${ctype}, so search folds the case of ASCII letters only`);
+  if (!/^(c|posix)(\.utf-?8)?$/i.test(collate)) problems.push(`LC_COLLATE is ${collate}, so names sort by that locale rather than by code point as on SQLite`);
+  if (!problems.length) return null;
+  return `PostgreSQL database locale: ${problems.join("; ")}. Create the database with LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8' (TEMPLATE template0).`;
+}
+
+/**
  * Opens a PostgreSQL database for the app: binds the service tables to the pg schema, applies
  * migrations, and gives the same Database as SQLite (see the top of this file).
  */
-export async function openPostgresDatabase(url: string, onError: (error: Error) => void = () => {}): Promise<PostgresDatabase> {
+export async function openPostgresDatabase(url: string, log?: DatabaseLog): Promise<PostgresDatabase> {
   bindTables("postgres");
-  const postgres = openPostgres(url, onError);
+  const postgres = openPostgres(url, (err) => log?.error({ err }, "a database connection was lost"));
   const { pool } = postgres;
   try {
     await migratePostgres(postgres);
+    const warning = await localeWarning(pool);
+    if (warning) log?.warn(warning);
   } catch (error) {
     await pool.end();
     throw error;

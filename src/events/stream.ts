@@ -1,7 +1,7 @@
 // Event streams for subscriptions: optionally replay the log after a given event, then go on
 // live. Listening starts before the log is read, and live events already replayed are skipped,
 // so there is no gap and no duplicate at the seam.
-import { and, asc, eq, gt, inArray, lt, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { first } from "../db/query";
 import { customerEvents, type CustomerEventRow } from "../db/schema";
@@ -119,8 +119,20 @@ class LiveFeed {
     private readonly db: Db,
   ) {}
 
-  /** Starts listening at once, for the events that `selection` matches. */
-  listen(selection: EventSelection): LiveQueue {
+  /**
+   * With a distributed bus, the last seq in the log before the first stream of a listening period
+   * starts: events up to it were committed before anyone listened, and every later one is owed, in
+   * order. (Without it, the first event to arrive would set the start, and an earlier one still on
+   * its way from another instance would be dropped as out of order.) Read only when idle.
+   */
+  async baseline(): Promise<number | undefined> {
+    if (!this.bus.distributed || this.stop) return undefined;
+    const [last] = await this.db.select({ seq: customerEvents.seq }).from(customerEvents).orderBy(desc(customerEvents.seq)).limit(1);
+    return last?.seq ?? 0;
+  }
+
+  /** Starts listening at once, for the events that `selection` matches; `baseline()` read just before. */
+  listen(selection: EventSelection, baseline?: number): LiveQueue {
     const queue = new LiveQueue(selection, (q) => this.remove(q));
     const customerId = queue.customerId;
     if (customerId !== null) {
@@ -131,6 +143,7 @@ class LiveFeed {
       this.everyCustomer.add(queue);
     }
     this.open += 1;
+    if (!this.stop && baseline !== undefined) this.lastSeq = baseline;
     this.stop ??= this.bus.listen(Topic.CustomerEvent, this.bus.distributed ? (event) => this.inOrder(event) : (event) => this.deliver(event));
     return queue;
   }
@@ -146,7 +159,7 @@ class LiveFeed {
       this.held.push(event);
     } else if (event.seq <= this.lastSeq) {
       // Already read from the log.
-    } else if (this.lastSeq === 0 || event.seq === this.lastSeq + 1) {
+    } else if (event.seq === this.lastSeq + 1) {
       this.lastSeq = event.seq;
       this.deliver(event);
     } else {
@@ -256,7 +269,9 @@ export async function openCustomerEventStream(
     afterSeq = from.seq;
   }
   // Starts listening now; live events wait in the queue while the log is replayed.
-  return new CustomerEventStream(feedOf(bus, db).listen(selection), afterSeq === null ? null : replay(db, afterSeq, selection), selection.visible ?? null);
+  const feed = feedOf(bus, db);
+  const baseline = await feed.baseline();
+  return new CustomerEventStream(feed.listen(selection, baseline), afterSeq === null ? null : replay(db, afterSeq, selection), selection.visible ?? null);
 }
 
 /**

@@ -27,7 +27,7 @@ export interface App {
 }
 
 export async function startApp(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<App> {
-  const db = await openDatabase(config.DATABASE_URL, (err) => logger.error({ err }, "database connection lost"));
+  const db = await openDatabase(config.DATABASE_URL, logger);
   // Rate limits, idempotency records and events shared with the other instances (REDIS_URL);
   // before the bus and the server, whose limits and idempotency plugins look for it.
   const redis = await connectRedis(config, logger);
