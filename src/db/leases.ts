@@ -1,8 +1,9 @@
 // Leases: work that several instances on one database share is done by one of them at a time.
 // Taking a lease is one atomic statement whose WHERE admits only a free or expired lease, so two
 // instances never both win, whatever the isolation level: the loser's statement changes no row.
-// These are the statements a PostgreSQL version replaces (its delivery claim locks the due rows
-// with FOR UPDATE SKIP LOCKED, so that claimers skip each other's rows instead of waiting).
+// The same statements run on SQLite and PostgreSQL: on both, write transactions run one at a time
+// (SQLite's single writer; on PostgreSQL an advisory lock that every instance's write transaction
+// takes first, src/db/pg.ts), so claims cannot interleave and need no row locks.
 import { and, asc, eq, inArray, isNull, lt, lte, or } from "drizzle-orm";
 import type { Db } from "./client";
 import { leases, webhookDeliveries, webhookEndpoints, type WebhookDeliveryRow } from "./schema";
@@ -40,8 +41,6 @@ const claimable = (at: string) =>
 /**
  * Claims up to `limit` deliveries due at `at` (pending, of an enabled endpoint, unleased or with an
  * expired lease) for `owner` until `until`, and returns them: one UPDATE … RETURNING.
- * PostgreSQL's subquery adds FOR UPDATE OF webhook_deliveries SKIP LOCKED (OF, or the join would
- * lock the endpoint rows too); SQLite runs one write transaction at a time and needs no lock.
  */
 export async function claimDueDeliveries(tx: Db, owner: string, at: string, until: string, limit: number): Promise<WebhookDeliveryRow[]> {
   const due = tx
