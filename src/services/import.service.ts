@@ -4,21 +4,29 @@
 // same rows (newCustomerRows), the same verification start and the same CREATED event. A row may
 // also carry the state its customer is in elsewhere (an export: status, version, audit, lifecycle,
 // KYC, review decisions, memberships, wallets); what it gives is validated and stored as given
-// instead of a new customer's (ImportedState). What differs is only how rows reach SQLite: many
-// rows per transaction, every check made before the row's first insert (so that a failed row has
-// written nothing, without a savepoint per row, which would make SQLite copy every page the row
-// touches), checks answered from per-transaction caches and prepared statements, and rows
-// inserted by statements prepared once (drizzle builds every query anew, which costs more than
-// SQLite spends running it).
+// instead of a new customer's (ImportedState). What differs is only how rows reach the database:
+// many rows per transaction, every check made before the row's first insert (so that a failed row
+// has written nothing, without a savepoint per row, which would make SQLite copy every page the
+// row touches; on PostgreSQL a failed statement would abort the transaction), checks answered from
+// per-transaction caches and statements prepared once per connection, and rows inserted by
+// statements prepared once (drizzle builds every query anew, which costs more than SQLite spends
+// running it). The same code runs on SQLite and PostgreSQL: every statement is drizzle's, run in
+// the import's transaction. Inserts take at most 25 rows per statement (src/services/prepared.ts),
+// far below either engine's limit on bound parameters (PostgreSQL's is 65535).
 // Events are not published on the in-process bus (nobody listens to it in a CLI process); they
 // are in the log, where subscribers resuming with `after`, incremental exports and the webhook
 // worker read them.
+import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Database as AppDatabase, Db } from "../db/client";
+import { executePrepared } from "../db/query";
 import {
+  customerAddresses,
   customerEvents,
   customers,
+  documents,
   memberships,
+  organizations as organizationsTable,
   verificationSessions,
   wallets,
   type RegistrationPolicyRow,
@@ -40,7 +48,7 @@ import {
 } from "./customer.service";
 import { UserErrors, type UserErrorData } from "./errors";
 import type { OrganizationService } from "./organization.service";
-import { insertRows } from "./prepared";
+import { insertRows, perConnection } from "./prepared";
 import { missingByPolicy } from "./registration-policy";
 import {
   createCustomerSchema,
@@ -545,6 +553,43 @@ function applyState(planned: NewCustomerRows, state: NonNullable<ImportedState>,
 const hasSecrets = (data: CreateCustomerData) =>
   data.person != null && (data.person.password != null || data.person.pinCode != null || data.person.secretQuestions != null);
 
+/**
+ * The existence checks an import makes before writing a row, prepared once per connection: they
+ * run in the import's transaction (on its connection), so that they see the rows it has written.
+ * Built when first used: the table binding is chosen when the database opens (src/db/bind.ts).
+ */
+const checkStatements = perConnection((db) => {
+  const byId = sql.placeholder("id");
+  return {
+    customer: db.select({ id: customers.id }).from(customers).where(eq(customers.id, byId)).prepare(),
+    address: db.select({ id: customerAddresses.id }).from(customerAddresses).where(eq(customerAddresses.id, byId)).prepare(),
+    document: db.select({ id: documents.id }).from(documents).where(eq(documents.id, byId)).prepare(),
+    organization: db.select({ id: organizationsTable.id }).from(organizationsTable).where(eq(organizationsTable.id, byId)).prepare(),
+    registrationHolder: db
+      .select({ id: customers.id })
+      .from(customers)
+      .where(eq(customers.registrationAccount, sql.placeholder("account")))
+      .prepare(),
+    referenceHolder: db
+      .select({ id: customers.id })
+      .from(customers)
+      .where(and(eq(customers.organizationId, sql.placeholder("organizationId")), eq(customers.externalReference, sql.placeholder("reference"))))
+      .prepare(),
+  };
+});
+
+type CheckStatement = Parameters<typeof executePrepared>[0];
+
+/** The id of the row `statement` finds with these values, if any. */
+async function holderOf(statement: CheckStatement, values: Record<string, unknown>): Promise<string | undefined> {
+  return (await executePrepared<{ id: string }>(statement, values))[0]?.id;
+}
+
+/** Whether the row with this id exists. */
+async function exists(statement: CheckStatement, id: string): Promise<boolean> {
+  return (await executePrepared(statement, { id })).length > 0;
+}
+
 export class ImportService {
   constructor(
     private readonly db: AppDatabase,
@@ -558,8 +603,10 @@ export class ImportService {
   /**
    * Imports `rows` in order. Memory stays bounded by one batch: rows are pulled from the source
    * as they are written. reject-all runs the whole import in one transaction (SQLite spills it to
-   * the write-ahead log, not to memory) and rolls it back at the end when any row failed, having
-   * still tried every row so that all errors are reported at once.
+   * the write-ahead log, not to memory; PostgreSQL keeps it in its tables until commit or rollback)
+   * and rolls it back at the end when any row failed, having still tried every row so that all
+   * errors are reported at once. Either way the import holds the write lock meanwhile: the
+   * server's writes wait for it (skip-failed lets them in between batches).
    */
   async run(rows: AsyncIterable<CheckedRow> | Iterable<CheckedRow>, options: ImportOptions): Promise<ImportResult> {
     const batchSize = options.batchSize ?? 1000;
@@ -600,43 +647,38 @@ export class ImportService {
   private writer(options: ImportOptions, fail: (row: number, errors: UserErrorData[]) => void) {
     const { organizations, verification } = this.services;
     const { actor } = options;
-    if (this.db.dialect !== "sqlite") throw new Error("import does not run on PostgreSQL yet");
-    const sqlite = this.db.sqlite;
-    const exists = {
-      customer: sqlite.prepare("select 1 from customers where id = ?").pluck(),
-      address: sqlite.prepare("select 1 from customer_addresses where id = ?").pluck(),
-      document: sqlite.prepare("select 1 from documents where id = ?").pluck(),
-    };
-    const organizationExists = sqlite.prepare("select 1 from organizations where id = ?").pluck();
-    const registrationHolder = sqlite.prepare("select id from customers where registration_account = ?").pluck();
     // Organizations are never deleted: once seen, one is known to exist.
     const knownOrganizations = new Set<string>();
-    const referenceHolder = sqlite.prepare("select id from customers where organization_id = ? and external_reference = ?").pluck();
     // Per transaction: who owns rows that name an organization (or none), and each owner's policy.
     const owners = new Map<string, Promise<string>>();
     const policies = new Map<string, Promise<RegistrationPolicyRow>>();
 
     /** Ids the row keeps from its source must be new, here and within the row. */
-    const assertNewIds = (identity: PreservedIdentity | undefined) => {
-      if (identity?.id && exists.customer.get(identity.id)) {
+    const assertNewIds = async (tx: Db, identity: PreservedIdentity | undefined) => {
+      if (!identity) return;
+      const checks = checkStatements(tx);
+      if (identity.id && (await exists(checks.customer, identity.id))) {
         throw UserErrors.of("DUPLICATE", ["id"], `id ${identity.id} is already a customer`);
       }
       const seen = new Set<string>();
-      const check = (id: string | null | undefined, kind: "address" | "document", field: string[]) => {
+      const check = async (id: string | null | undefined, kind: "address" | "document", field: string[]) => {
         if (!id) return;
-        if (seen.has(id) || exists[kind].get(id)) throw UserErrors.of("DUPLICATE", field, `id ${id} is already a ${kind}`);
+        if (seen.has(id) || (await exists(checks[kind], id))) throw UserErrors.of("DUPLICATE", field, `id ${id} is already a ${kind}`);
         seen.add(id);
       };
-      identity?.addressIds?.forEach((id, i) => check(id, "address", ["addresses", String(i), "id"]));
-      identity?.documents?.forEach((d, i) => check(d?.id, "document", ["documents", String(i), "id"]));
+      const addressIds = identity.addressIds ?? [];
+      for (let i = 0; i < addressIds.length; i++) await check(addressIds[i], "address", ["addresses", String(i), "id"]);
+      const documentIds = identity.documents ?? [];
+      for (let i = 0; i < documentIds.length; i++) await check(documentIds[i]?.id, "document", ["documents", String(i), "id"]);
     };
 
     /** Writes one row, or throws UserErrors having written nothing. */
     const writeOne = async (tx: Db, p: Prepared, secrets: HashedSecrets) => {
       const state: NonNullable<ImportedState> = p.state ?? {};
-      assertNewIds(p.identity);
+      const checks = checkStatements(tx);
+      await assertNewIds(tx, p.identity);
       const account = state.registrationAccount;
-      const accountHolder = account ? (registrationHolder.get(account) as string | undefined) : undefined;
+      const accountHolder = account ? await holderOf(checks.registrationHolder, { account }) : undefined;
       if (account && accountHolder) {
         throw UserErrors.of("DUPLICATE", ["registrationAccount"], `registrationAccount ${account} already belongs to ${accountHolder}.`);
       }
@@ -646,9 +688,9 @@ export class ImportService {
       // are checked first.
       const described = new Map(options.createOrganizations ? (p.organizations ?? []).map((o) => [o.id, o.input]) : []);
       const missing = new Map<string, Record<string, unknown>>();
-      const need = (id: string, field: string[]) => {
+      const need = async (id: string, field: string[]) => {
         if (knownOrganizations.has(id) || missing.has(id)) return;
-        if (organizationExists.get(id)) return void knownOrganizations.add(id);
+        if (await exists(checks.organization, id)) return void knownOrganizations.add(id);
         const description = described.get(id);
         // A missing organization of its own is reported by the owner resolution below.
         if (!description) {
@@ -658,8 +700,9 @@ export class ImportService {
         const at = field[0] === "organizationId" ? field : field.slice(0, -1);
         missing.set(id, parseInput(organizationSchema, description, at));
       };
-      if (p.data.organizationId) need(p.data.organizationId, ["organizationId"]);
-      state.memberships?.forEach((m, i) => need(m.organization.id, ["memberships", String(i), "organization", "id"]));
+      if (p.data.organizationId) await need(p.data.organizationId, ["organizationId"]);
+      const rowMemberships = state.memberships ?? [];
+      for (let i = 0; i < rowMemberships.length; i++) await need(rowMemberships[i].organization.id, ["memberships", String(i), "organization", "id"]);
 
       // A new organization has an empty policy and no references yet: nothing to check against.
       const named = p.data.organizationId ?? "";
@@ -671,7 +714,7 @@ export class ImportService {
         const unmet = missingByPolicy(await policies.get(organizationId)!, p.data);
         if (unmet.length > 0) throw new UserErrors(unmet);
         const reference = p.data.externalReference;
-        const holder = reference ? (referenceHolder.get(organizationId, reference) as string | undefined) : undefined;
+        const holder = reference ? await holderOf(checks.referenceHolder, { organizationId, reference }) : undefined;
         if (reference && holder) throw referenceTaken(reference, holder);
       }
 
