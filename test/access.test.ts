@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import type * as Jose from "jose" with { "resolution-mode": "import" };
-import { startTestServer, type GraphQLResponse, type TestServer } from "./helpers";
+import { sqlRun, startTestServer, type GraphQLResponse, type TestServer } from "./helpers";
 
 const { SignJWT } = require("jose") as typeof Jose;
 
@@ -83,7 +83,7 @@ before(async () => {
   keys.managedRead = (await key(ids.managed, ["customers:read"])).secret;
   const expiring = await key(ids.partner, ["customers:read"]);
   keys.expired = expiring.secret;
-  server.app.db.sqlite.prepare("update api_keys set expires_at = ? where id = ?").run(new Date(Date.now() - 1000).toISOString(), expiring.apiKey.id);
+  await sqlRun(server, "update api_keys set expires_at = ? where id = ?", new Date(Date.now() - 1000).toISOString(), expiring.apiKey.id);
   const revoked = await key(ids.partner, ["customers:read"]);
   keys.revoked = revoked.secret;
   keys.revokedId = revoked.apiKey.id;

@@ -214,7 +214,7 @@ test("in Chromium, a page on an allowed origin calls the API across origins (wit
     assert.equal(await page.evaluate(([url, auth]) => (globalThis as any).subscribe(url, auth), [api.url, authorization]), "connection_ack");
 
     // A page on an origin not in CORS_ORIGINS: the preflight fails, so the mutation is never sent.
-    const before = tableCounts(api);
+    const before = await tableCounts(api);
     await page.goto(`${stranger.origin}/`);
     const refused = await page.evaluate(
       ([url, auth]) =>
@@ -225,7 +225,7 @@ test("in Chromium, a page on an allowed origin calls the API across origins (wit
       [api.url, authorization],
     );
     assert.match(refused.error ?? "", /Failed to fetch/, JSON.stringify(refused));
-    assert.deepEqual(tableCounts(api), before, "nothing was written");
+    assert.deepEqual(await tableCounts(api), before, "nothing was written");
     assert.match(await page.evaluate(([url, auth]) => (globalThis as any).subscribe(url, auth), [api.url, authorization]), /^closed/);
 
     assert.deepEqual(browser.offsite, [], "no request left this machine");

@@ -2,7 +2,7 @@
 // included, while other clients keep writing.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createCustomer, createOrganization, dataOf, personInput, startTestServer, type TestServer } from "./helpers";
+import { createCustomer, createOrganization, dataOf, personInput, sqlGet, startTestServer, type TestServer } from "./helpers";
 
 let server: TestServer;
 before(async () => {
@@ -96,8 +96,8 @@ test("following next while writers keep writing yields every change once", async
     assert.equal(seen.filter((s) => s.customerId === id).at(-1)!.changedAt, current, `${id} ends at its latest change`);
   }
   // Every event after the start is accounted for: each page covers a contiguous run of events.
-  const events = server.app.db.sqlite.prepare("select count(*) as n from customer_events where customer_id in (" + ids.map(() => "?").join(",") + ")").get(...ids) as { n: number };
-  assert.equal(events.n, 5 + writes);
+  const events = await sqlGet<{ n: number }>(server, "select count(*) as n from customer_events where customer_id in (" + ids.map(() => "?").join(",") + ")", ...ids);
+  assert.equal(events?.n, 5 + writes);
 });
 
 test("bad cursors and page sizes are BAD_USER_INPUT", async () => {

@@ -4,7 +4,6 @@
 // batches must get the same status, headers and body from both.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
 import { startTestServer, type TestServer } from "./helpers";
 
 const KEY = "fast-path-test-admin-key-0123456789abcdef";
@@ -50,8 +49,8 @@ describe("HTTP fast path", () => {
 
   before(async () => {
     fast = await startTestServer({ ...ENV, SEED_DEMO: "true" });
-    // The second server opens the first one's database file.
-    apollo = await startTestServer({ ...ENV, HTTP_FAST_PATH: "false", DATABASE_URL: path.join(fast.dir, "test.db") });
+    // The second server opens the first one's database.
+    apollo = await startTestServer({ ...ENV, HTTP_FAST_PATH: "false", DATABASE_URL: fast.databaseUrl });
     const created = await fast.gql(
       `mutation { createCustomer(input: { type: PERSON, email: "fast@example.com", person: { firstName: { name: "Fast" }, lastName: { name: "Path" } } }) { customer { id } userErrors { code field message } } }`,
       {},

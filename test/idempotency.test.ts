@@ -20,7 +20,7 @@ import {
   type IdempotencyOptions,
 } from "../src/server/idempotency";
 import { mayHaveTakenEffect } from "../src/server/idempotency/request";
-import { CREATE_CUSTOMER, createOrganization, personInput, startTestServer, tableCounts, type TestServer } from "./helpers";
+import { CREATE_CUSTOMER, createOrganization, parsedJson, personInput, sqlAll, sqlGet, sqlRun, startTestServer, tableCounts, type TestServer } from "./helpers";
 
 interface HttpResult {
   status: number;
@@ -134,11 +134,11 @@ describe("Idempotency-Key over HTTP", () => {
     const created = first.json.data?.createCustomer;
     assert.deepEqual(created.userErrors, []);
     assert.match(created.customer.id, /^cus_/);
-    const counts = tableCounts(server);
+    const counts = await tableCounts(server);
     assert.equal(counts.idempotency_records, 1);
     // Per-request extensions (cost, sqlStatements) are not stored: a replay reports its own.
-    const stored = server.app.db.sqlite.prepare("select response from idempotency_records").get() as { response: string };
-    assert.deepEqual(JSON.parse(stored.response), withoutExtensions(first.json));
+    const stored = await sqlGet<{ response: unknown }>(server, "select response from idempotency_records");
+    assert.deepEqual(parsedJson(stored?.response), withoutExtensions(first.json));
 
     for (let i = 0; i < 2; i++) {
       const retry = await post(server, body, { "Idempotency-Key": "replay-1" });
@@ -146,7 +146,7 @@ describe("Idempotency-Key over HTTP", () => {
       assert.equal(retry.headers.get("idempotent-replayed"), "true");
       assert.deepEqual(withoutExtensions(retry.json), withoutExtensions(first.json));
       assert.equal(JSON.stringify(withoutExtensions(retry.json)), JSON.stringify(withoutExtensions(first.json)));
-      assert.deepEqual(tableCounts(server), counts);
+      assert.deepEqual(await tableCounts(server), counts);
     }
   });
 
@@ -162,7 +162,7 @@ describe("Idempotency-Key over HTTP", () => {
   test("the same key with another request is IDEMPOTENCY_CONFLICT and writes nothing", async () => {
     const first = await post(server, createBody("Grace", "Hopper"), { "Idempotency-Key": "conflict-1" });
     assert.deepEqual(first.json.data?.createCustomer.userErrors, []);
-    const counts = tableCounts(server);
+    const counts = await tableCounts(server);
 
     const others = [
       createBody("Grace", "Brewster"), // other variables
@@ -176,7 +176,7 @@ describe("Idempotency-Key over HTTP", () => {
       const payload = res.json.data?.createCustomer;
       assert.equal(payload.customer, null);
       assert.deepEqual(payload.userErrors.map((e: { code: string }) => e.code), ["IDEMPOTENCY_CONFLICT"]);
-      assert.deepEqual(tableCounts(server), counts);
+      assert.deepEqual(await tableCounts(server), counts);
     }
 
     // Every mutation of a conflicting document answers the conflict, and none runs.
@@ -187,7 +187,7 @@ describe("Idempotency-Key over HTTP", () => {
     );
     assert.equal(both.json.data?.a.userErrors[0].code, "IDEMPOTENCY_CONFLICT");
     assert.equal(both.json.data?.b.userErrors[0].code, "IDEMPOTENCY_CONFLICT");
-    assert.deepEqual(tableCounts(server), counts);
+    assert.deepEqual(await tableCounts(server), counts);
 
     // The key still replays its own request.
     const retry = await post(server, createBody("Grace", "Hopper"), { "Idempotency-Key": "conflict-1" });
@@ -196,7 +196,7 @@ describe("Idempotency-Key over HTTP", () => {
   });
 
   test("five concurrent identical requests run once and all get the same response", async () => {
-    const before = tableCounts(server);
+    const before = await tableCounts(server);
     const body = createBody("Concurrent", "Once");
     // The first request to run holds its execution until all five have tried to claim the key,
     // so that they really overlap.
@@ -210,7 +210,7 @@ describe("Idempotency-Key over HTTP", () => {
       claims.restore();
     }
 
-    const after = tableCounts(server);
+    const after = await tableCounts(server);
     assert.equal(after.customers, before.customers + 1);
     assert.equal(after.customer_events, before.customer_events + 1);
     assert.equal(after.idempotency_records, before.idempotency_records + 1);
@@ -223,14 +223,14 @@ describe("Idempotency-Key over HTTP", () => {
   });
 
   test("a query with the header is unaffected and does not use up the key", async () => {
-    const before = tableCounts(server);
+    const before = await tableCounts(server);
     for (const key of ["query-1", "query-1", "not\tprintable", "x".repeat(300)]) {
       const res = await post(server, { query: COUNT_CUSTOMERS }, { "Idempotency-Key": key });
       assert.equal(res.status, 200);
       assert.equal(res.headers.get("idempotent-replayed"), null);
       assert.equal(res.json.data?.customers.totalCount, before.customers);
     }
-    assert.deepEqual(tableCounts(server), before);
+    assert.deepEqual(await tableCounts(server), before);
 
     // A query's result is not stored: a write in between shows on the next read.
     await post(server, createBody("Between", "Reads"));
@@ -247,17 +247,17 @@ describe("Idempotency-Key over HTTP", () => {
     const body = createBody("Expired", "Record");
     const first = await post(server, body, { "Idempotency-Key": "expiry-1" });
     const key = scopedKey("anonymous", "expiry-1");
-    server.app.db.sqlite.prepare("update idempotency_records set expires_at = ? where key = ?").run("2000-01-01T00:00:00.000Z", key);
-    const before = tableCounts(server);
+    await sqlRun(server, "update idempotency_records set expires_at = ? where key = ?", "2000-01-01T00:00:00.000Z", key);
+    const before = await tableCounts(server);
 
     const second = await post(server, body, { "Idempotency-Key": "expiry-1" });
     assert.equal(second.headers.get("idempotent-replayed"), null);
     assert.notEqual(second.json.data?.createCustomer.customer.id, first.json.data?.createCustomer.customer.id);
-    const after = tableCounts(server);
+    const after = await tableCounts(server);
     assert.equal(after.customers, before.customers + 1);
     assert.equal(after.idempotency_records, before.idempotency_records);
-    const row = server.app.db.sqlite.prepare("select expires_at from idempotency_records where key = ?").get(key) as { expires_at: string };
-    assert.ok(Date.parse(row.expires_at) > Date.now() + 23 * 3600_000);
+    const row = await sqlGet<{ expires_at: string }>(server, "select expires_at from idempotency_records where key = ?", key);
+    assert.ok(Date.parse(row!.expires_at) > Date.now() + 23 * 3600_000);
 
     const third = await post(server, body, { "Idempotency-Key": "expiry-1" });
     assert.equal(third.headers.get("idempotent-replayed"), "true");
@@ -265,35 +265,40 @@ describe("Idempotency-Key over HTTP", () => {
   });
 
   test("the sweep deletes expired records only", async () => {
-    const insert = server.app.db.sqlite.prepare(
-      "insert into idempotency_records (key, request_hash, status, response, http_status, created_at, expires_at) values (?, 'h', 'DONE', '{}', 200, ?, ?)",
-    );
-    insert.run("sweep-old", "2000-01-01T00:00:00.000Z", "2000-01-02T00:00:00.000Z");
-    insert.run("sweep-new", new Date().toISOString(), new Date(Date.now() + 3600_000).toISOString());
-    const before = tableCounts(server).idempotency_records;
+    const insert = (key: string, createdAt: string, expiresAt: string) =>
+      sqlRun(
+        server,
+        "insert into idempotency_records (key, request_hash, status, response, http_status, created_at, expires_at) values (?, 'h', 'DONE', '{}', 200, ?, ?)",
+        key,
+        createdAt,
+        expiresAt,
+      );
+    await insert("sweep-old", "2000-01-01T00:00:00.000Z", "2000-01-02T00:00:00.000Z");
+    await insert("sweep-new", new Date().toISOString(), new Date(Date.now() + 3600_000).toISOString());
+    const before = (await tableCounts(server)).idempotency_records;
     assert.ok((await sweepExpiredIdempotencyRecords(server.app.db)) >= 1);
-    const keys = (server.app.db.sqlite.prepare("select key from idempotency_records").all() as { key: string }[]).map((r) => r.key);
+    const keys = (await sqlAll<{ key: string }>(server, "select key from idempotency_records")).map((r) => r.key);
     assert.ok(!keys.includes("sweep-old"));
     assert.ok(keys.includes("sweep-new"));
     assert.equal(keys.length, before - 1);
   });
 
   test("a bad key is a BAD_USER_INPUT request error and runs nothing", async () => {
-    const before = tableCounts(server);
+    const before = await tableCounts(server);
     for (const key of ["", "x".repeat(256), "tab\tinside", "caf\u00e9"]) {
       const res = await post(server, createBody("Bad", "Key"), { "Idempotency-Key": key });
       assert.equal(res.status, 400, `key ${JSON.stringify(key)}`);
       assert.equal(res.json.data, undefined);
       assert.deepEqual(res.json.errors?.map((e) => e.extensions?.code), ["BAD_USER_INPUT"]);
     }
-    assert.deepEqual(tableCounts(server), before);
+    assert.deepEqual(await tableCounts(server), before);
 
     const longest = await post(server, createBody("Long", "Key"), { "Idempotency-Key": "k".repeat(255) });
     assert.deepEqual(longest.json.data?.createCustomer.userErrors, []);
   });
 
   test("a request that failed before changing anything is not stored: a retry runs it", async () => {
-    const before = tableCounts(server);
+    const before = await tableCounts(server);
     const restore = failCreate(server, 1);
     let failed: HttpResult;
     try {
@@ -302,16 +307,16 @@ describe("Idempotency-Key over HTTP", () => {
       restore();
     }
     assert.deepEqual(failed.json.errors?.map((e) => e.extensions?.code), ["INTERNAL_SERVER_ERROR"]);
-    assert.deepEqual(tableCounts(server), before);
+    assert.deepEqual(await tableCounts(server), before);
 
     const retry = await post(server, createBody("Flaky", "Backend"), { "Idempotency-Key": "unexpected-1" });
     assert.equal(retry.headers.get("idempotent-replayed"), null);
     assert.deepEqual(retry.json.data?.createCustomer.userErrors, []);
-    assert.equal(tableCounts(server).customers, before.customers + 1);
+    assert.equal((await tableCounts(server)).customers, before.customers + 1);
   });
 
   test("a request that failed after a mutation committed is stored: a retry does not run it again", async () => {
-    const before = tableCounts(server);
+    const before = await tableCounts(server);
     const body = { query: TWO_CREATES, variables: { a: personInput("Partial", "First"), b: personInput("Partial", "Second") } };
     const restore = failCreate(server, 2);
     let failed: HttpResult;
@@ -323,19 +328,19 @@ describe("Idempotency-Key over HTTP", () => {
     // `a` committed, `b` failed, and the non-null payload nulled `data`.
     assert.equal(failed.json.data, null);
     assert.deepEqual(failed.json.errors?.map((e) => [e.path, e.extensions?.code]), [[["b"], "INTERNAL_SERVER_ERROR"]]);
-    assert.equal(tableCounts(server).customers, before.customers + 1);
+    assert.equal((await tableCounts(server)).customers, before.customers + 1);
 
     const retry = await post(server, body, { "Idempotency-Key": "partial-1" });
     assert.equal(retry.headers.get("idempotent-replayed"), "true");
     assert.equal(retry.status, failed.status);
     assert.deepEqual(withoutExtensions(retry.json), withoutExtensions(failed.json));
-    assert.equal(tableCounts(server).customers, before.customers + 1);
+    assert.equal((await tableCounts(server)).customers, before.customers + 1);
   });
 
   test("the same key from two credentials is two requests", async () => {
     const keyA = await createApiKey(server, organizationId, "caller A");
     const keyB = await createApiKey(server, organizationId, "caller B");
-    const before = tableCounts(server);
+    const before = await tableCounts(server);
     const body = createBody("Two", "Callers");
     const a = await post(server, body, { "Idempotency-Key": "shared-1", authorization: `Bearer ${keyA}` });
     const b = await post(server, body, { "Idempotency-Key": "shared-1", authorization: `Bearer ${keyB}` });
@@ -346,7 +351,7 @@ describe("Idempotency-Key over HTTP", () => {
     assert.notEqual(idA, idB);
     assert.equal(a.headers.get("idempotent-replayed"), null);
     assert.equal(b.headers.get("idempotent-replayed"), null);
-    assert.equal(tableCounts(server).customers, before.customers + 2);
+    assert.equal((await tableCounts(server)).customers, before.customers + 2);
 
     // Each replays its own; another body under B's key conflicts for B only.
     const againA = await post(server, body, { "Idempotency-Key": "shared-1", authorization: `Bearer ${keyA}` });
@@ -358,11 +363,11 @@ describe("Idempotency-Key over HTTP", () => {
     const anonymous = await post(server, body, { "Idempotency-Key": "shared-1" });
     assert.equal(anonymous.headers.get("idempotent-replayed"), null);
     assert.notEqual(anonymous.json.data?.createCustomer.customer.id, idA);
-    assert.equal(tableCounts(server).customers, before.customers + 3);
+    assert.equal((await tableCounts(server)).customers, before.customers + 3);
   });
 
   test("a batch with the header is refused: one key names one request", async () => {
-    const before = tableCounts(server);
+    const before = await tableCounts(server);
     const res = await post(server, [createBody("Batch", "One"), { query: COUNT_CUSTOMERS }], { "Idempotency-Key": "batch-1" });
     assert.equal(res.status, 400);
     const [mutation, query] = res.json as unknown as FormattedExecutionResult<any>[];
@@ -370,7 +375,7 @@ describe("Idempotency-Key over HTTP", () => {
     assert.equal(mutation.data, undefined);
     // The query in the batch is not concerned.
     assert.equal(query.data?.customers.totalCount, before.customers);
-    assert.deepEqual(tableCounts(server), before);
+    assert.deepEqual(await tableCounts(server), before);
   });
 });
 
@@ -437,7 +442,7 @@ describe("Idempotency-Key through the plugin in process", () => {
     const hash = requestHash(body.query, undefined, body.variables);
     const store = new IdempotencyStore(server.app.db);
     assert.equal((await store.claim(key, hash)).kind, "claimed");
-    const before = tableCounts(server);
+    const before = await tableCounts(server);
 
     const started = Date.now();
     const res = await send("key_slow", body, "stuck-1");
@@ -445,7 +450,7 @@ describe("Idempotency-Key through the plugin in process", () => {
     assert.equal(res.status, 409);
     assert.equal(res.headers.get("retry-after"), "1");
     assert.deepEqual(res.json.errors.map((e: { extensions: { code: string } }) => e.extensions.code), ["IDEMPOTENCY_KEY_IN_USE"]);
-    assert.deepEqual(tableCounts(server), before);
+    assert.deepEqual(await tableCounts(server), before);
 
     // Once the holder lets go without effect, the duplicate runs.
     await store.release(key, hash);

@@ -3,18 +3,15 @@
 // is taken over, and the expiry sweep runs on the holder of its lease only.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { eq } from "drizzle-orm";
 import { openDatabase, type Database } from "../src/db/client";
 import { claimDueDeliveries, heldBy, releaseLease, takeLease } from "../src/db/leases";
 import { organizations, webhookDeliveries, webhookEndpoints } from "../src/db/schema";
 import { SWEEP_LEASE } from "../src/server/expiry-sweep";
-import { startTestServer, type TestServer } from "./helpers";
+import { createTestDatabase, sqlAll, sqlGet, startTestServer, type TestDatabase, type TestServer } from "./helpers";
 
 const ADMIN = "admin-key-for-tests-0123456789abcdef0123456789";
 const ENV = { ALLOW_ANONYMOUS: "false", ADMIN_API_KEY: ADMIN, WEBHOOK_ALLOW_PRIVATE: "true", WEBHOOK_RETRY_BASE_MS: "50", WEBHOOK_POLL_INTERVAL_MS: "10" };
@@ -57,7 +54,7 @@ describe("webhooks with two instances on one database", () => {
   before(async () => {
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     first = await startTestServer(ENV);
-    second = await startTestServer({ ...ENV, DATABASE_URL: path.join(first.dir, "test.db") });
+    second = await startTestServer({ ...ENV, DATABASE_URL: first.databaseUrl });
     const org = (await ok(first, ADMIN, `mutation { createOrganization(input: { name: "Hooked" }) { organization { id } } }`)).createOrganization.organization.id;
     key = (
       await ok(first, ADMIN, `mutation ($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }`, {
@@ -88,7 +85,7 @@ describe("webhooks with two instances on one database", () => {
     for (let n = 40; n < 60; n += 1) await create(first, n);
     await closing;
 
-    const events = (first.app.db.sqlite.prepare("select id from customer_events").all() as { id: string }[]).map((e) => e.id);
+    const events = (await sqlAll<{ id: string }>(first, "select id from customer_events")).map((e) => e.id);
     assert.equal(events.length, 60);
     await eventually("every event's webhook received", () => events.every((id) => received.has(id)));
     // Room for a second post of any of them to arrive.
@@ -96,7 +93,7 @@ describe("webhooks with two instances on one database", () => {
     const twice = [...received].filter(([, count]) => count !== 1);
     assert.deepEqual(twice, [], "webhooks posted more than once");
     assert.deepEqual(new Set(received.keys()), new Set(events));
-    const deliveries = first.app.db.sqlite.prepare("select status, attempt, lease_owner as owner, lease_until as until from webhook_deliveries").all();
+    const deliveries = await sqlAll(first, "select status, attempt, lease_owner as owner, lease_until as until from webhook_deliveries");
     assert.equal(deliveries.length, 60);
     for (const d of deliveries) assert.deepEqual(d, { status: "DELIVERED", attempt: 1, owner: null, until: null });
   });
@@ -108,54 +105,52 @@ const { workerData, parentPort } = require("node:worker_threads");
 const { openDatabase } = require(workerData.client);
 const { claimDueDeliveries } = require(workerData.leases);
 (async () => {
-  const db = openDatabase(workerData.file);
+  const db = await openDatabase(workerData.url);
   const ids = [];
   for (;;) {
     const got = await db.transaction((tx) => claimDueDeliveries(tx, workerData.owner, workerData.at, workerData.until, 3));
     if (!got.length) break;
     ids.push(...got.map((d) => d.id));
   }
-  db.close();
+  await db.close();
   parentPort.postMessage(ids);
 })();
 `;
 
 describe("leases, statement by statement", () => {
-  let dir: string;
-  // Two connections to one file, as two instances have.
+  let database: TestDatabase;
+  // Two connections to one database, as two instances have.
   let a: Database;
   let b: Database;
   let endpointId = "";
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "customer-api-leases-"));
-    a = openDatabase(path.join(dir, "test.db"));
-    b = openDatabase(path.join(dir, "test.db"));
+    database = await createTestDatabase();
+    a = await openDatabase(database.url);
+    b = await openDatabase(database.url);
     await a.transaction(async (tx) => {
-      await tx.insert(organizations).values({ id: "org_1", name: "Org", createdAt: at(0), updatedAt: at(0) }).run();
+      await tx.insert(organizations).values({ id: "org_1", name: "Org", createdAt: at(0), updatedAt: at(0) });
       endpointId = "whk_1";
       await tx
         .insert(webhookEndpoints)
-        .values({ id: endpointId, organizationId: "org_1", url: "http://127.0.0.1:9/", eventTypes: [], enabled: true, secret: "whsec_x", createdAt: at(0), updatedAt: at(0) })
-        .run();
+        .values({ id: endpointId, organizationId: "org_1", url: "http://127.0.0.1:9/", eventTypes: [], enabled: true, secret: "whsec_x", createdAt: at(0), updatedAt: at(0) });
     });
   });
-  after(() => {
-    a.close();
-    b.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await database?.release();
   });
 
   const delivery = (id: string, fields: Partial<typeof webhookDeliveries.$inferInsert> = {}) =>
     a.transaction((tx) =>
       tx
         .insert(webhookDeliveries)
-        .values({ id, endpointId, eventId: `evt_${id}`, status: "PENDING", nextAttemptAt: at(0), createdAt: at(0), ...fields })
-        .run(),
+        .values({ id, endpointId, eventId: `evt_${id}`, status: "PENDING", nextAttemptAt: at(0), createdAt: at(0), ...fields }),
     );
   const claim = (db: Database, owner: string, now: number, until: number) => db.transaction((tx) => claimDueDeliveries(tx, owner, at(now), at(until), 10));
   const record = (db: Database, row: Parameters<typeof heldBy>[0]) =>
-    db.transaction((tx) => tx.update(webhookDeliveries).set({ status: "DELIVERED", leaseOwner: null, leaseUntil: null }).where(heldBy(row)).returning().all());
+    db.transaction((tx) => tx.update(webhookDeliveries).set({ status: "DELIVERED", leaseOwner: null, leaseUntil: null }).where(heldBy(row)).returning());
 
   test("two claimers racing in two threads: each delivery is claimed by exactly one", async () => {
     const ids = Array.from({ length: 100 }, (_, i) => `race${String(i).padStart(3, "0")}`);
@@ -164,7 +159,7 @@ describe("leases, statement by statement", () => {
       new Promise<string[]>((resolve, reject) => {
         const worker = new Worker(CLAIMER, {
           eval: true,
-          workerData: { file: path.join(dir, "test.db"), owner, at: at(1000), until: at(60_000), client: require.resolve("../src/db/client"), leases: require.resolve("../src/db/leases") },
+          workerData: { url: database.url, owner, at: at(1000), until: at(60_000), client: require.resolve("../src/db/client"), leases: require.resolve("../src/db/leases") },
         });
         worker.once("message", resolve);
         worker.once("error", reject);
@@ -172,7 +167,9 @@ describe("leases, statement by statement", () => {
     const [x, y] = await Promise.all([claimer("X"), claimer("Y")]);
     assert.deepEqual([...x, ...y].sort(), ids, "claimed once each, none left out");
     // Finished as delivered, out of the way of the tests below.
-    await a.transaction((tx) => tx.update(webhookDeliveries).set({ status: "DELIVERED", leaseOwner: null, leaseUntil: null }).run());
+    await a.transaction(async (tx) => {
+      await tx.update(webhookDeliveries).set({ status: "DELIVERED", leaseOwner: null, leaseUntil: null });
+    });
   });
 
   test("of two claimers of a due delivery one wins; the other cannot record its outcome", async () => {
@@ -205,16 +202,20 @@ describe("leases, statement by statement", () => {
     const [again] = await claim(a, "A", 120_001, 180_000);
     assert.equal((await record(b, taken)).length, 0, "B lost the lease");
     assert.equal((await record(a, again)).length, 1);
-    const row = await a.read.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, "d2")).get();
+    const [row] = await a.read.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, "d2"));
     assert.deepEqual([row?.status, row?.leaseOwner, row?.leaseUntil], ["DELIVERED", null, null]);
   });
 
   test("deliveries not yet due, or of a disabled endpoint, are not claimed", async () => {
     await delivery("d3", { nextAttemptAt: at(500_000) });
     assert.deepEqual(await claim(a, "A", 400_000, 460_000), []);
-    await a.transaction((tx) => tx.update(webhookEndpoints).set({ enabled: false }).where(eq(webhookEndpoints.id, endpointId)).run());
+    await a.transaction(async (tx) => {
+      await tx.update(webhookEndpoints).set({ enabled: false }).where(eq(webhookEndpoints.id, endpointId));
+    });
     assert.deepEqual(await claim(a, "A", 600_000, 660_000), []);
-    await a.transaction((tx) => tx.update(webhookEndpoints).set({ enabled: true }).where(eq(webhookEndpoints.id, endpointId)).run());
+    await a.transaction(async (tx) => {
+      await tx.update(webhookEndpoints).set({ enabled: true }).where(eq(webhookEndpoints.id, endpointId));
+    });
     assert.deepEqual((await claim(a, "A", 600_000, 660_000)).map((d) => d.id), ["d3"]);
   });
 
@@ -237,12 +238,12 @@ describe("expiry sweep with two instances on one database", () => {
   test("one instance sweeps, renewing its lease on each sweep; the other takes over when it closes", async () => {
     const env = { EXPIRY_SWEEP_INTERVAL_MS: "1000" };
     const first = await startTestServer(env);
-    const second = await startTestServer({ ...env, DATABASE_URL: path.join(first.dir, "test.db") });
+    const second = await startTestServer({ ...env, DATABASE_URL: first.databaseUrl });
     let firstOpen = true;
     let secondOpen = true;
     try {
-      const holder = () => (second.app.db.sqlite.prepare("select owner from leases where name = ?").get(SWEEP_LEASE) as { owner: string } | undefined)?.owner;
-      assert.ok(holder(), "the first instance swept at start and holds the lease");
+      const holder = async () => (await sqlGet<{ owner: string }>(second, "select owner from leases where name = ?", SWEEP_LEASE))?.owner;
+      assert.ok(await holder(), "the first instance swept at start and holds the lease");
       const sweeps = [0, 0];
       [first, second].forEach((server, i) => {
         const verification = server.app.services.verification;
@@ -252,22 +253,21 @@ describe("expiry sweep with two instances on one database", () => {
           return sweep();
         };
       });
-      const owner = holder();
+      const owner = await holder();
       await sleep(2600);
       assert.ok(sweeps[0] >= 2, `first swept ${sweeps[0]} times`);
       assert.equal(sweeps[1], 0);
-      assert.equal(holder(), owner, "the same holder, renewed");
+      assert.equal(await holder(), owner, "the same holder, renewed");
 
-      await first.app.close();
+      await first.close();
       firstOpen = false;
-      assert.equal(holder(), undefined, "released on close");
+      assert.equal(await holder(), undefined, "released on close");
       await eventually("the second instance sweeps", () => sweeps[1] > 0, 3000);
       await second.close();
       secondOpen = false;
     } finally {
       if (secondOpen) await second.close();
-      if (firstOpen) await first.app.close();
-      fs.rmSync(first.dir, { recursive: true, force: true });
+      if (firstOpen) await first.close();
     }
   });
 });

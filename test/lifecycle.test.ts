@@ -4,7 +4,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { createCustomer, createOrganization, dataOf, personInput, startTestServer, tableCounts, type TestServer } from "./helpers";
+import { createCustomer, createOrganization, dataOf, onPostgres, personInput, sqlAll, sqlGet, sqlRun, startTestServer, tableCounts, type TestServer } from "./helpers";
 
 let server: TestServer;
 before(async () => {
@@ -35,13 +35,13 @@ async function ok(name: keyof typeof M, id: string) {
 }
 
 async function refused(name: keyof typeof M, id: string, code = "INVALID_STATE", field: string[] | null = ["id"]) {
-  const before = tableCounts(server);
+  const before = await tableCounts(server);
   const result = await run(name, id);
   assert.deepEqual(result.userErrors.map((e: any) => [e.code, e.field]), [[code, field]], `${name} refused`);
-  assert.deepEqual(tableCounts(server), before, `${name} wrote nothing`);
+  assert.deepEqual(await tableCounts(server), before, `${name} wrote nothing`);
 }
 
-const sql = (statement: string, ...params: unknown[]) => server.app.db.sqlite.prepare(statement).run(...params);
+const sql = (statement: string, ...params: unknown[]) => sqlRun(server, statement, ...params);
 const future = () => new Date(Date.now() + 3_600_000).toISOString();
 const past = () => new Date(Date.now() - 3_600_000).toISOString();
 
@@ -52,14 +52,14 @@ async function newCustomer(extra: Record<string, unknown> = {}) {
 describe("deactivate and reactivate", () => {
   test("deactivation sets the reason and switches off wallets, memberships and open challenges; reactivation restores exactly those", async () => {
     const id = await newCustomer();
-    sql("update customers set status = 'ACTIVE' where id = ?", id);
+    await sql("update customers set status = 'ACTIVE' where id = ?", id);
     // A linked wallet, one already inactive before (it must stay so), open and used challenges.
-    sql("insert into wallets (customer_id, address, chain, verified_at, active) values (?, '0xA', 'ethereum', ?, 1)", id, past());
-    sql("insert into wallets (customer_id, address, chain, verified_at, active) values (?, '0xB', 'ethereum', ?, 0)", id, past());
-    sql("insert into wallet_challenges (id, customer_id, address, chain, message, status, created_at, expires_at) values ('wch_1', ?, '0xA', 'ethereum', 'm', 'OPEN', ?, ?)", id, past(), future());
-    sql("insert into wallet_challenges (id, customer_id, address, chain, message, status, created_at, expires_at) values ('wch_2', ?, '0xA', 'ethereum', 'm', 'USED', ?, ?)", id, past(), future());
-    sql("insert into two_factor_challenges (id, customer_id, code_hash, status, attempts_left, created_at, expires_at) values ('tfc_1', ?, 'h', 'OPEN', 5, ?, ?)", id, past(), future());
-    sql("insert into two_factor_challenges (id, customer_id, code_hash, status, attempts_left, created_at, expires_at) values ('tfc_2', ?, 'h', 'OPEN', 5, ?, ?)", id, past(), future());
+    await sql("insert into wallets (customer_id, address, chain, verified_at, active) values (?, '0xA', 'ethereum', ?, true)", id, past());
+    await sql("insert into wallets (customer_id, address, chain, verified_at, active) values (?, '0xB', 'ethereum', ?, false)", id, past());
+    await sql("insert into wallet_challenges (id, customer_id, address, chain, message, status, created_at, expires_at) values ('wch_1', ?, '0xA', 'ethereum', 'm', 'OPEN', ?, ?)", id, past(), future());
+    await sql("insert into wallet_challenges (id, customer_id, address, chain, message, status, created_at, expires_at) values ('wch_2', ?, '0xA', 'ethereum', 'm', 'USED', ?, ?)", id, past(), future());
+    await sql("insert into two_factor_challenges (id, customer_id, code_hash, status, attempts_left, created_at, expires_at) values ('tfc_1', ?, 'h', 'OPEN', 5, ?, ?)", id, past(), future());
+    await sql("insert into two_factor_challenges (id, customer_id, code_hash, status, attempts_left, created_at, expires_at) values ('tfc_2', ?, 'h', 'OPEN', 5, ?, ?)", id, past(), future());
 
     const deactivated = await ok("deactivate", id);
     assert.equal(deactivated.status, "DEACTIVATED");
@@ -67,21 +67,21 @@ describe("deactivate and reactivate", () => {
     assert.ok(deactivated.deactivatedAt);
     assert.deepEqual(deactivated.memberships, [{ active: false }]);
     assert.deepEqual(deactivated.wallets.map((w: any) => [w.address, w.active]).sort(), [["0xA", false], ["0xB", false]]);
-    const statuses = () =>
+    const statuses = async () =>
       Object.fromEntries(
-        (server.app.db.sqlite.prepare("select id, status from wallet_challenges union all select id, status from two_factor_challenges").all() as any[]).map((r) => [r.id, r.status]),
+        (await sqlAll(server, "select id, status from wallet_challenges union all select id, status from two_factor_challenges")).map((r) => [r.id, r.status]),
       );
-    assert.deepEqual(statuses(), { wch_1: "SUSPENDED", wch_2: "USED", tfc_1: "SUSPENDED", tfc_2: "SUSPENDED" });
+    assert.deepEqual(await statuses(), { wch_1: "SUSPENDED", wch_2: "USED", tfc_1: "SUSPENDED", tfc_2: "SUSPENDED" });
 
     // One suspended challenge expires while the customer is deactivated.
-    sql("update two_factor_challenges set expires_at = ? where id = 'tfc_2'", past());
+    await sql("update two_factor_challenges set expires_at = ? where id = 'tfc_2'", past());
     const reactivated = await ok("reactivate", id);
     assert.equal(reactivated.status, "ACTIVE", "back to the status it had");
     assert.equal(reactivated.deactivationReason, null);
     assert.equal(reactivated.deactivatedAt, null);
     assert.deepEqual(reactivated.memberships, [{ active: true }]);
     assert.deepEqual(reactivated.wallets.map((w: any) => [w.address, w.active]).sort(), [["0xA", true], ["0xB", false]]);
-    assert.deepEqual(statuses(), { wch_1: "OPEN", wch_2: "USED", tfc_1: "OPEN", tfc_2: "EXPIRED" });
+    assert.deepEqual(await statuses(), { wch_1: "OPEN", wch_2: "USED", tfc_1: "OPEN", tfc_2: "EXPIRED" });
     assert.equal(reactivated.version, deactivated.version + 1);
 
     const events = await server.gql(`query ($id: ID!) { customer(id: $id) { events(last: 2) { nodes { type changedFields via } } } }`, { id });
@@ -111,10 +111,10 @@ describe("deactivate and reactivate", () => {
 
   test("the reason is required", async () => {
     const id = await newCustomer();
-    const before = tableCounts(server);
+    const before = await tableCounts(server);
     const result = await run("deactivate", id, "   ");
     assert.deepEqual(result.userErrors.map((e: any) => [e.code, e.field]), [["INVALID", ["reason"]]]);
-    assert.deepEqual(tableCounts(server), before);
+    assert.deepEqual(await tableCounts(server), before);
   });
 
   test("a deactivated customer refuses every other change with INVALID_STATE", async () => {
@@ -131,10 +131,10 @@ describe("deactivate and reactivate", () => {
       [`mutation ($i: SetNotificationPreferencesInput!) { r: setNotificationPreferences(input: $i) { ${USER_ERRORS} } }`, { customerId: id, preferences: [{ notificationType: "MARKETING", channel: "EMAIL", isEnabled: true }] }, ["customerId"]],
     ];
     for (const [query, input, field] of attempts) {
-      const before = tableCounts(server);
+      const before = await tableCounts(server);
       const result = dataOf(await server.gql(query, { i: input })) as any;
       assert.deepEqual(result.r.userErrors.map((e: any) => [e.code, e.field]), [["INVALID_STATE", field]], query);
-      assert.deepEqual(tableCounts(server), before);
+      assert.deepEqual(await tableCounts(server), before);
     }
   });
 });
@@ -184,7 +184,7 @@ describe("illegal transitions", () => {
     await refused("restore", fresh);
 
     const active = await newCustomer();
-    sql("update customers set status = 'ACTIVE' where id = ?", active);
+    await sql("update customers set status = 'ACTIVE' where id = ?", active);
     await refused("reactivate", active);
     await refused("restore", active);
 
@@ -223,7 +223,7 @@ describe("erase", () => {
     answer: "Hindenburgerle",
   };
 
-  test("removes every piece of personal data, keeps a tombstone and the events, and leaves no PII in the database files", async () => {
+  test("removes every piece of personal data, keeps a tombstone and the events, and leaves no PII in the database files", async (t) => {
     const org = await createOrganization(server, { name: "Erasure Org" });
     const created = await createCustomer(server, {
       type: "PERSON",
@@ -250,7 +250,7 @@ describe("erase", () => {
     const id = created.id;
     // A change, so that old versions of the rows exist in the log and in freed pages.
     await server.gql(`mutation ($id: ID!) { updateCustomer(input: { id: $id, nickname: "${PII.nickname}2" }) { userErrors { code } } }`, { id });
-    sql("insert into wallets (customer_id, address, chain, verified_at, active) values (?, '0xDeadBeefZq', 'ethereum', ?, 1)", id, past());
+    await sql("insert into wallets (customer_id, address, chain, verified_at, active) values (?, '0xDeadBeefZq', 'ethereum', ?, true)", id, past());
 
     const result = await run("erase", id);
     assert.deepEqual(result, { erasedCustomerId: id, userErrors: [] });
@@ -267,27 +267,29 @@ describe("erase", () => {
     assert.ok(!reads.data.customers.nodes.some((n: any) => n.id === id));
 
     // The tombstone and the event log stay; events hold field names, never values.
-    const tombstone = server.app.db.sqlite.prepare("select id, type, display_name, email, phone, erased_at, search_text from customers where id = ?").get(id) as any;
+    const tombstone = await sqlGet(server, "select id, type, display_name, email, phone, erased_at, search_text from customers where id = ?", id);
     assert.equal(tombstone.id, id);
     assert.equal(tombstone.type, "PERSON");
     assert.ok(tombstone.erased_at);
     assert.equal(tombstone.email, null);
     assert.equal(tombstone.display_name, "");
-    const events = server.app.db.sqlite.prepare("select type, changed_fields from customer_events where customer_id = ? order by seq").all(id) as any[];
+    const events = await sqlAll(server, "select type, changed_fields from customer_events where customer_id = ? order by seq", id);
     assert.deepEqual(events.map((e) => e.type).at(-1), "ERASED");
     assert.ok(events.length >= 3);
     for (const table of ["persons", "person_names", "telephone_numbers", "secret_questions", "customer_addresses", "documents", "notification_preferences", "wallets"]) {
-      const { n } = server.app.db.sqlite.prepare(`select count(*) as n from ${table} where customer_id = ?`).get(id) as { n: number };
+      const { n } = (await sqlGet<{ n: number }>(server, `select count(*) as n from ${table} where customer_id = ?`, id))!;
       assert.equal(n, 0, `${table} emptied`);
     }
 
     // Nothing personal is left in the database file or its write-ahead log.
-    const dbFile = path.join(server.dir, "test.db");
-    const bytes = Buffer.concat([dbFile, `${dbFile}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)));
-    for (const [name, value] of Object.entries(PII)) {
-      assert.equal(bytes.includes(Buffer.from(value)), false, `${name} ("${value}") is still in the database files`);
-      assert.equal(bytes.includes(Buffer.from(value.toLowerCase())), false, `${name} (lower-cased) is still in the database files`);
-    }
-    assert.equal(bytes.includes(Buffer.from("0xDeadBeefZq")), false, "wallet address is gone");
+    await t.test("no PII in the SQLite file or its log", { skip: onPostgres ? "SQLite's files; PostgreSQL's files are the server's" : false }, () => {
+      const dbFile = path.join(server.dir, "test.db");
+      const bytes = Buffer.concat([dbFile, `${dbFile}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)));
+      for (const [name, value] of Object.entries(PII)) {
+        assert.equal(bytes.includes(Buffer.from(value)), false, `${name} ("${value}") is still in the database files`);
+        assert.equal(bytes.includes(Buffer.from(value.toLowerCase())), false, `${name} (lower-cased) is still in the database files`);
+      }
+      assert.equal(bytes.includes(Buffer.from("0xDeadBeefZq")), false, "wallet address is gone");
+    });
   });
 });

@@ -36,7 +36,7 @@ const only = (r: GraphQLResponse) => {
   return r.errors![0];
 };
 
-const organizationCount = (server: TestServer) => tableCounts(server).organizations;
+const organizationCount = async (server: TestServer) => (await tableCounts(server)).organizations;
 
 /**
  * The first thing an operation over the socket answers: its errors, or its first result.
@@ -270,7 +270,7 @@ describe("document limits over HTTP", () => {
   });
 
   test("a refused document never executes: a mutation over a limit writes nothing", async () => {
-    const before = organizationCount(server);
+    const before = await organizationCount(server);
     const r = await gql(
       server,
       `mutation { a: createOrganization(input: { name: "A" }) { userErrors { code } } b: createOrganization(input: { name: "B" }) { userErrors { code } }
@@ -279,7 +279,7 @@ describe("document limits over HTTP", () => {
     assert.equal(only(r).extensions?.code, "TOO_MANY_ALIASES");
     const costly = await gql(server, `mutation { createOrganization(input: { name: "E" }) { organization { customers(first: 100) { nodes { id } } } } }`);
     assert.deepEqual(only(costly).extensions, { code: "QUERY_TOO_COMPLEX", limit: 100, actual: 10 + 1 + 2 + 100 });
-    assert.equal(organizationCount(server), before);
+    assert.equal(await organizationCount(server), before);
   });
 
   test("tokens: refused before parsing with TOO_MANY_TOKENS over POST and GET; comments are free", async () => {
@@ -331,16 +331,16 @@ describe("document limits over HTTP", () => {
       ],
     );
 
-    const before = organizationCount(server);
+    const before = await organizationCount(server);
     const mutation = { query: `mutation { createOrganization(input: { name: "Batch" }) { userErrors { code } } }` };
     const big = await post(server, [mutation, mutation, mutation, mutation]);
     assert.equal(big.status, 400);
     assert.deepEqual(only(big).extensions, { code: "BAD_REQUEST", limit: 3, actual: 4 });
-    assert.equal(organizationCount(server), before, "no operation of a refused batch ran");
+    assert.equal(await organizationCount(server), before, "no operation of a refused batch ran");
   });
 
   test("CSRF prevention stays on: a simple POST runs nothing", async () => {
-    const before = organizationCount(server);
+    const before = await organizationCount(server);
     const res = await fetch(server.url, {
       method: "POST",
       headers: { "content-type": "text/plain" },
@@ -348,7 +348,7 @@ describe("document limits over HTTP", () => {
     });
     assert.equal(res.status, 400);
     assert.equal(((await res.json()) as GraphQLResponse).errors?.[0].extensions?.code, "BAD_REQUEST");
-    assert.equal(organizationCount(server), before);
+    assert.equal(await organizationCount(server), before);
   });
 
   test("bodies over MAX_BODY_BYTES get 413 with a JSON error; bad JSON gets 400 with a JSON error", async () => {
@@ -435,11 +435,11 @@ describe("rate limiting", () => {
   });
 
   test("a rate-limited mutation does not run", async () => {
-    const before = organizationCount(server);
+    const before = await organizationCount(server);
     const r = await gql(server, `mutation { createOrganization(input: { name: "Late" }) { organization { customers(first: 60) { nodes { id } } } } }`);
     assert.equal(r.status, 429);
     assert.equal(only(r).extensions?.code, "RATE_LIMITED");
-    assert.equal(organizationCount(server), before);
+    assert.equal(await organizationCount(server), before);
   });
 
   test("a cost the bucket can never hold is QUERY_TOO_COMPLEX, not rate limited forever", async () => {

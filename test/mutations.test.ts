@@ -12,8 +12,12 @@ import {
   createOrganization,
   dataOf,
   dbSnapshot,
+  failWrites,
+  onPostgres,
   payloadOf,
   personInput,
+  sqlAll,
+  sqlGet,
   startTestServer,
   tableCounts,
   type GraphQLResponse,
@@ -132,16 +136,11 @@ function sorted(list: { code: string; field: string[] | null }[]) {
 }
 
 /**
- * Makes every insert into `table` fail inside the server's write connection (a TEMP trigger, so the
- * database file's schema is untouched), to simulate a failure part-way through a transaction.
- * Returns the function that removes it.
+ * Makes every insert into `table` fail (see failWrites), to simulate a failure part-way through a
+ * transaction. Returns the function that removes it.
  */
-function injectInsertFailure(server: TestServer, table: string): () => void {
-  const name = `inject_fail_${table}`;
-  server.app.db.sqlite.exec(
-    `CREATE TEMP TRIGGER ${name} BEFORE INSERT ON main.${table} BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
-  );
-  return () => server.app.db.sqlite.exec(`DROP TRIGGER temp.${name}`);
+function injectInsertFailure(server: TestServer, table: string): Promise<() => Promise<void>> {
+  return failWrites(server, table, "injected failure");
 }
 
 /** Asserts a response is one opaque INTERNAL_SERVER_ERROR, leaking neither SQL nor the cause. */
@@ -163,15 +162,15 @@ async function expectRefused(
   name: string,
   expected: { code: string; field: string[] | null }[],
 ): Promise<UserError[]> {
-  const countsBefore = tableCounts(server);
-  const rowsBefore = dbSnapshot(server);
+  const countsBefore = await tableCounts(server);
+  const rowsBefore = await dbSnapshot(server);
   const payload = payloadOf(await server.gql(query, variables), name);
   assert.deepEqual(codesAndFields(payload.userErrors), sorted(expected));
   for (const [key, value] of Object.entries(payload)) {
     if (key !== "userErrors") assert.equal(value, null, `${name}.${key} is null when refused`);
   }
-  assert.deepEqual(tableCounts(server), countsBefore, "row counts unchanged");
-  assert.deepEqual(dbSnapshot(server), rowsBefore, "rows unchanged");
+  assert.deepEqual(await tableCounts(server), countsBefore, "row counts unchanged");
+  assert.deepEqual(await dbSnapshot(server), rowsBefore, "rows unchanged");
   return payload.userErrors;
 }
 
@@ -620,6 +619,7 @@ describe("secrets are write-only", () => {
   });
   after(() => server.close());
 
+  /** The SQLite database's files (PostgreSQL's are the server's, not the test's to read). */
   function dbFilesText(): Buffer {
     const db = path.join(server.dir, "test.db");
     return Buffer.concat([db, `${db}-wal`, `${db}-journal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)));
@@ -650,39 +650,37 @@ describe("secrets are write-only", () => {
     assert.equal(res.errors?.[0]?.extensions?.code, "GRAPHQL_VALIDATION_FAILED");
   });
 
-  test("the database holds scrypt hashes only, each salted differently", () => {
-    const sqlite = server.app.db.sqlite;
-    const person = sqlite.prepare("select password_hash, pin_code_hash from persons where customer_id = ?").get(customerId) as any;
+  test("the database holds scrypt hashes only, each salted differently", async () => {
+    const person = (await sqlGet(server, "select password_hash, pin_code_hash from persons where customer_id = ?", customerId)) as any;
     assert.match(person.password_hash, /^scrypt\$/);
     assert.match(person.pin_code_hash, /^scrypt\$/);
-    const answers = sqlite
-      .prepare("select question, answer_hash from secret_questions where customer_id = ? order by position")
-      .all(customerId) as any[];
+    const answers = (await sqlAll(server, "select question, answer_hash from secret_questions where customer_id = ? order by position", customerId)) as any[];
     assert.deepEqual(answers.map((a) => a.question), ["First pet?", "Favourite machine?"]);
     for (const a of answers) assert.match(a.answer_hash, /^scrypt\$/);
     const hashes = [person.password_hash, person.pin_code_hash, ...answers.map((a) => a.answer_hash)];
     assert.equal(new Set(hashes).size, hashes.length, "every hash is distinct");
   });
 
-  test("the plain text appears nowhere in the database: not in any row nor in the files", () => {
-    const rows = JSON.stringify(dbSnapshot(server));
-    const files = dbFilesText();
-    assert.ok(files.length > 0, "database files exist");
-    for (const secret of PLAIN) {
-      assert.ok(!rows.includes(secret), `no row contains ${secret}`);
-      assert.equal(files.indexOf(Buffer.from(secret, "utf8")), -1, `database files do not contain ${secret}`);
-    }
+  test("the plain text appears nowhere in the database: not in any row", async () => {
+    const rows = JSON.stringify(await dbSnapshot(server));
+    for (const secret of PLAIN) assert.ok(!rows.includes(secret), `no row contains ${secret}`);
   });
 
-  test("the events record no secret value", () => {
-    const rows = server.app.db.sqlite.prepare("select changed_fields from customer_events where customer_id = ?").all(customerId) as any[];
+  test("the plain text appears nowhere in the database files", { skip: onPostgres ? "SQLite's files; PostgreSQL's files are the server's" : false }, () => {
+    const files = dbFilesText();
+    assert.ok(files.length > 0, "database files exist");
+    for (const secret of PLAIN) assert.equal(files.indexOf(Buffer.from(secret, "utf8")), -1, `database files do not contain ${secret}`);
+  });
+
+  test("the events record no secret value", async () => {
+    const rows = await sqlAll(server, "select changed_fields from customer_events where customer_id = ?", customerId);
     const text = JSON.stringify(rows);
     for (const secret of PLAIN) assert.ok(!text.includes(secret));
   });
 
-  test("changing the password records person.password by name, re-hashes, and leaks nothing", async () => {
-    const sqlite = server.app.db.sqlite;
-    const before = (sqlite.prepare("select password_hash from persons where customer_id = ?").get(customerId) as any).password_hash;
+  test("changing the password records person.password by name, re-hashes, and leaks nothing", async (t) => {
+    const hashOf = async () => (await sqlGet(server, "select password_hash from persons where customer_id = ?", customerId)).password_hash;
+    const before = await hashOf();
     const res = await fetch(server.url, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -697,11 +695,13 @@ describe("secrets are write-only", () => {
     assert.ok(!text.includes(NEW_PASSWORD));
     assert.equal(payload.customer.person.hasPassword, true);
     assert.deepEqual(lastEvent(payload.customer).changedFields, ["person.password"]);
-    const afterHash = (sqlite.prepare("select password_hash from persons where customer_id = ?").get(customerId) as any).password_hash;
+    const afterHash = await hashOf();
     assert.match(afterHash, /^scrypt\$/);
     assert.notEqual(afterHash, before);
-    assert.ok(!JSON.stringify(dbSnapshot(server)).includes(NEW_PASSWORD));
-    assert.equal(dbFilesText().indexOf(Buffer.from(NEW_PASSWORD, "utf8")), -1);
+    assert.ok(!JSON.stringify(await dbSnapshot(server)).includes(NEW_PASSWORD));
+    await t.test("nor in the SQLite files", { skip: onPostgres ? "SQLite's files; PostgreSQL's files are the server's" : false }, () => {
+      assert.equal(dbFilesText().indexOf(Buffer.from(NEW_PASSWORD, "utf8")), -1);
+    });
   });
 
   test("a refused secret (too short password) does not echo it in the userError", async () => {
@@ -716,7 +716,7 @@ describe("secrets are write-only", () => {
   });
 
   test("a create with secrets that fails unexpectedly is logged without the secrets", async () => {
-    const restore = injectInsertFailure(server, "secret_questions");
+    const restore = await injectInsertFailure(server, "secret_questions");
     try {
       const input = fullPersonInput((dataOf(await server.gql("{ organizations(first: 1) { nodes { id } } }")) as any).organizations.nodes[0].id);
       input.externalReference = "fails-midway";
@@ -724,7 +724,7 @@ describe("secrets are write-only", () => {
       assertInternalError(res);
       assert.ok(!JSON.stringify(res).includes(SECRET_PASSWORD));
     } finally {
-      restore();
+      await restore();
     }
     assert.ok(server.logs.length > 0, "the unexpected error was logged");
   });
@@ -962,15 +962,15 @@ describe("createCustomer: input hygiene", () => {
   });
 
   async function expectRequestError(query: string, variables: Record<string, unknown>, code: string) {
-    const before = tableCounts(server);
-    const rows = dbSnapshot(server);
+    const before = await tableCounts(server);
+    const rows = await dbSnapshot(server);
     const res = await server.gql(query, variables);
     assert.ok(res.errors && res.errors.length > 0, "a GraphQL error");
     assert.equal(res.errors[0].extensions?.code, code);
     assert.equal(res.data?.createCustomer ?? undefined, undefined, "no payload");
     assert.doesNotMatch(JSON.stringify(res.errors), /stack|sqlite|SELECT|INSERT/i);
-    assert.deepEqual(tableCounts(server), before);
-    assert.deepEqual(dbSnapshot(server), rows);
+    assert.deepEqual(await tableCounts(server), before);
+    assert.deepEqual(await dbSnapshot(server), rows);
   }
 
   test("an enum violation in variables is a BAD_USER_INPUT request error, not a userError", async () => {
@@ -1100,7 +1100,7 @@ describe("updateCustomer", () => {
     ]);
     assert.deepEqual(c.person.secretQuestions, [{ question: "Mother's maiden name?" }]);
     assert.deepEqual([...lastEvent(c).changedFields].sort(), ["person.secretQuestions", "person.telephoneNumbers", "tags"]);
-    const rows = server.app.db.sqlite.prepare("select answer_hash from secret_questions where customer_id = ?").all(before.id) as any[];
+    const rows = await sqlAll(server, "select answer_hash from secret_questions where customer_id = ?", before.id);
     assert.equal(rows.length, 1);
     assert.match(rows[0].answer_hash, /^scrypt\$/);
     const cleared = await update(server, { id: before.id, tags: [], person: { firstName: ADA_FIRST, telephoneNumbers: [] } });
@@ -1135,18 +1135,18 @@ describe("updateCustomer", () => {
     assert.equal(cleared.person.hasPassword, false);
     assert.equal(cleared.person.hasPinCode, true);
     assert.deepEqual(lastEvent(cleared).changedFields, ["person.password"]);
-    const row = server.app.db.sqlite.prepare("select password_hash, pin_code_hash from persons where customer_id = ?").get(before.id) as any;
+    const row = await sqlGet(server, "select password_hash, pin_code_hash from persons where customer_id = ?", before.id);
     assert.equal(row.password_hash, null);
     assert.match(row.pin_code_hash, /^scrypt\$/);
   });
 
   test("an unchanged password sent along with a real change is not recorded and keeps its stored hash", async () => {
     const before = await freshPerson();
-    const hashOf = () => (server.app.db.sqlite.prepare("select password_hash from persons where customer_id = ?").get(before.id) as any).password_hash;
-    const hashBefore = hashOf();
+    const hashOf = async () => (await sqlGet(server, "select password_hash from persons where customer_id = ?", before.id)).password_hash;
+    const hashBefore = await hashOf();
     const c = await update(server, { id: before.id, person: { firstName: ADA_FIRST, password: SECRET_PASSWORD, placeOfBirth: "Marylebone" } });
     assert.deepEqual(lastEvent(c).changedFields, ["person.placeOfBirth"]);
-    assert.equal(hashOf(), hashBefore);
+    assert.equal(await hashOf(), hashBefore);
     assert.equal(c.person.hasPassword, true);
   });
 
@@ -1737,10 +1737,10 @@ describe("createOrganization / updateOrganization", () => {
   });
 
   test("an unknown dataCenter is a request error", async () => {
-    const before = tableCounts(server);
+    const before = await tableCounts(server);
     const res = await server.gql(CREATE_ORG, { input: { name: "Moon Base", dataCenter: "MOON_NORTH" } });
     assert.equal(res.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
-    assert.deepEqual(tableCounts(server), before);
+    assert.deepEqual(await tableCounts(server), before);
   });
 
   test("updateOrganization changes given fields only; null clears; NO_CHANGES when equal", async () => {
@@ -1839,11 +1839,11 @@ describe("atomicity and multiple mutations in one request", () => {
       nickname: "rb",
       addresses: [{ purpose: "home", address: { country: "DE" } }],
     }));
-    const countsBefore = tableCounts(server);
-    const rowsBefore = dbSnapshot(server);
+    const countsBefore = await tableCounts(server);
+    const rowsBefore = await dbSnapshot(server);
     // Every customer write ends by recording its event: failing that insert fails each mutation
     // after it has already written its other rows.
-    const restore = injectInsertFailure(server, "customer_events");
+    const restore = await injectInsertFailure(server, "customer_events");
     try {
       const input = fullPersonInput(orgId);
       input.externalReference = null;
@@ -1857,10 +1857,10 @@ describe("atomicity and multiple mutations in one request", () => {
         await server.gql(SET_PREFERENCES, { input: { customerId: c.id, preferences: [{ notificationType: "MARKETING", channel: "SMS", isEnabled: true }] } }),
       );
     } finally {
-      restore();
+      await restore();
     }
-    assert.deepEqual(tableCounts(server), countsBefore);
-    assert.deepEqual(dbSnapshot(server), rowsBefore);
+    assert.deepEqual(await tableCounts(server), countsBefore);
+    assert.deepEqual(await dbSnapshot(server), rowsBefore);
     const read = await getCustomer(server, c.id);
     assert.equal(read.version, 1);
     assert.equal(read.nickname, "rb");
@@ -1890,7 +1890,7 @@ describe("atomicity and multiple mutations in one request", () => {
   });
 
   test("concurrent creates with the same externalReference: exactly one customer is created", async () => {
-    const countsBefore = tableCounts(server);
+    const countsBefore = await tableCounts(server);
     const results = await Promise.all(
       [1, 2, 3].map((i) => server.gql(CREATE_CUSTOMER, { input: personInput("Same", `Ref${i}`, { organizationId: orgId, externalReference: "race-ref" }) })),
     );
@@ -1899,7 +1899,7 @@ describe("atomicity and multiple mutations in one request", () => {
     for (const p of payloads.filter((x) => x.userErrors.length > 0)) {
       assert.deepEqual(codesAndFields(p.userErrors), [{ code: "DUPLICATE", field: ["externalReference"] }]);
     }
-    const countsAfter = tableCounts(server);
+    const countsAfter = await tableCounts(server);
     assert.equal(countsAfter.customers, countsBefore.customers + 1);
     assert.equal(countsAfter.memberships, countsBefore.memberships + 1);
     assert.equal(countsAfter.customer_events, countsBefore.customer_events + 1);
@@ -1946,7 +1946,7 @@ describe("atomicity and multiple mutations in one request", () => {
 
   test("a failing mutation in the middle of a document leaves the others' effects, and only theirs", async () => {
     const c = await createCustomer(server, personInput("Half", "Way", { organizationId: orgId }));
-    const countsBefore = tableCounts(server);
+    const countsBefore = await tableCounts(server);
     const res = await server.gql(
       /* GraphQL */ `
         mutation ($id: ID!) {
@@ -1960,7 +1960,7 @@ describe("atomicity and multiple mutations in one request", () => {
     assert.deepEqual(data.ok.userErrors, []);
     assert.equal(data.bad.document, null);
     assert.deepEqual(codesAndFields(data.bad.userErrors), [{ code: "INVALID", field: ["document", "location"] }]);
-    const countsAfter = tableCounts(server);
+    const countsAfter = await tableCounts(server);
     assert.deepEqual(countsAfter, { ...countsBefore, documents: countsBefore.documents + 1, customer_events: countsBefore.customer_events + 1 });
     const read = await getCustomer(server, c.id);
     assert.equal(read.version, 2);

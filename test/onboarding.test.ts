@@ -34,11 +34,11 @@ async function onboard(input: Record<string, unknown>) {
 
 /** An onboarding that must end with `status` and write nothing. */
 async function refused(input: Record<string, unknown>, status: string, errors: [string, string[] | null][]) {
-  const before = tableCounts(server);
+  const before = await tableCounts(server);
   const result = await onboard(input);
   assert.equal(result.status, status);
   assert.deepEqual(result.userErrors.map((e: any) => [e.code, e.field]), errors);
-  assert.deepEqual(tableCounts(server), before, "nothing written");
+  assert.deepEqual(await tableCounts(server), before, "nothing written");
   return result;
 }
 
@@ -161,7 +161,7 @@ test("REGISTRATION_FAILED when the partner's registration policy requires what i
     ["REQUIRED_BY_POLICY", ["person", "dateOfBirth"]],
   ]);
 
-  const before = tableCounts(server);
+  const before = await tableCounts(server);
   const create = dataOf(
     await server.gql(
       `mutation ($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } userErrors { code field } } }`,
@@ -172,7 +172,7 @@ test("REGISTRATION_FAILED when the partner's registration policy requires what i
     { code: "REQUIRED_BY_POLICY", field: ["person", "password"] },
     { code: "REQUIRED_BY_POLICY", field: ["person", "dateOfBirth"] },
   ]);
-  assert.deepEqual(tableCounts(server), before);
+  assert.deepEqual(await tableCounts(server), before);
 
   const complete = await createCustomer(server, {
     type: "PERSON",

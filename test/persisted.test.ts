@@ -10,7 +10,7 @@ import path from "node:path";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { loadConfig } from "../src/config";
-import { createCustomer, createOrganization, dataOf, personInput, startTestServer, tableCounts, type GraphQLResponse, type TestServer } from "./helpers";
+import { createCustomer, createOrganization, createTestDatabase, dataOf, personInput, startTestServer, tableCounts, type GraphQLResponse, type TestDatabase, type TestServer } from "./helpers";
 
 const ADMIN_KEY = `admin_${crypto.randomBytes(24).toString("hex")}`;
 const sha256 = (text: string) => crypto.createHash("sha256").update(text).digest("hex");
@@ -113,23 +113,24 @@ describe("trusted documents, enforced", () => {
   let server: TestServer;
   let customerId: string;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "customer-api-trusted-"));
+  let database: TestDatabase;
   before(async () => {
-    // Setting up the data needs unlisted operations: a first server without the manifest.
-    const setup = await startTestServer();
+    // Setting up the data needs unlisted operations: a first server without the manifest, on the
+    // database the enforcing server then opens.
+    database = await createTestDatabase();
+    const setup = await startTestServer({ DATABASE_URL: database.url });
     await createOrganization(setup);
     const customer = await createCustomer(setup, personInput("Grace", "Hopper"));
     customerId = customer.id;
-    const database = path.join(dir, "trusted.db");
-    await setup.app.close(); // checkpoints the WAL into the file
-    fs.copyFileSync(path.join(setup.dir, "test.db"), database);
-    fs.rmSync(setup.dir, { recursive: true, force: true });
+    await setup.close();
     server = await startTestServer({
-      DATABASE_URL: database,
+      DATABASE_URL: database.url,
       TRUSTED_DOCUMENTS: writeManifest(dir, [LISTED_QUERY, LISTED_MUTATION, LISTED_SUBSCRIPTION]),
     });
   });
   after(async () => {
-    await server.close();
+    await server?.close();
+    await database?.release();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -147,7 +148,7 @@ describe("trusted documents, enforced", () => {
   });
 
   test("any other document is refused with PERSISTED_QUERY_NOT_ALLOWED, and APQ cannot register one", async () => {
-    const before = tableCounts(server);
+    const before = await tableCounts(server);
     for (const body of [{ query: UNLISTED }, { query: UNLISTED, extensions: persisted(sha256(UNLISTED)) }]) {
       const res = await post(server, body);
       assert.equal(res.status, 400);
@@ -162,7 +163,7 @@ describe("trusted documents, enforced", () => {
       { query: 'mutation { createCustomer(input: { type: PERSON, person: { firstName: { name: "X" } } }) { customer { id } } }' },
     ]);
     assert.deepEqual(codes(batch.json as unknown as GraphQLResponse), ["PERSISTED_QUERY_NOT_ALLOWED"]);
-    assert.deepEqual(tableCounts(server), before, "nothing was written");
+    assert.deepEqual(await tableCounts(server), before, "nothing was written");
   });
 
   test("subscriptions over WebSocket: listed ones by hash, others refused", async () => {

@@ -8,6 +8,8 @@ import {
   createOrganization,
   dataOf,
   personInput,
+  sqlGet,
+  sqlRun,
   startTestServer,
   type GraphQLResponse,
   type TestServer,
@@ -166,22 +168,24 @@ describe("customers(filter:)", () => {
       }),
     );
 
-    const sqlite = server.app.db.sqlite;
     // Archive, lifecycle and verification are not mutations yet: set them directly.
-    sqlite.prepare("update customers set status = 'ARCHIVED', archived_at = ? where id = ?").run(new Date().toISOString(), c.dave.id);
-    sqlite.prepare("update customers set status = 'ACTIVE', verification_status = 'VERIFIED', verification_level = 2 where id = ?").run(c.bob.id);
-    sqlite.prepare("update customers set status = 'DEACTIVATED' where id = ?").run(c.carol.id);
-    sqlite.prepare("update customers set verification_status = 'PENDING' where id = ?").run(c.acme.id);
+    await sqlRun(server, "update customers set status = 'ARCHIVED', archived_at = ? where id = ?", new Date().toISOString(), c.dave.id);
+    await sqlRun(server, "update customers set status = 'ACTIVE', verification_status = 'VERIFIED', verification_level = 2 where id = ?", c.bob.id);
+    await sqlRun(server, "update customers set status = 'DEACTIVATED' where id = ?", c.carol.id);
+    await sqlRun(server, "update customers set verification_status = 'PENDING' where id = ?", c.acme.id);
     // createCustomer starts verification (PENDING); these stand for customers that never started it.
-    sqlite
-      .prepare("update customers set verification_status = 'UNVERIFIED', verification_url = null where id in (?, ?, ?)")
-      .run(c.alice.id, c.carol.id, c.zeta.id);
+    await sqlRun(server, "update customers set verification_status = 'UNVERIFIED', verification_url = null where id in (?, ?, ?)", c.alice.id, c.carol.id, c.zeta.id);
     // Onboarding is not a mutation yet: alice is also an active member of org B, bob an inactive one.
-    const membership = sqlite.prepare(
-      "insert into memberships (customer_id, organization_id, management_mode, tags, onboarded_at, active) values (?, ?, 0, '[]', ?, ?)",
-    );
-    membership.run(c.alice.id, orgB.id, new Date().toISOString(), 1);
-    membership.run(c.bob.id, orgB.id, new Date().toISOString(), 0);
+    const membership = (customerId: string, organizationId: string, onboardedAt: string, active: boolean) =>
+      sqlRun(
+        server,
+        `insert into memberships (customer_id, organization_id, management_mode, tags, onboarded_at, active) values (?, ?, false, '[]', ?, ${active})`,
+        customerId,
+        organizationId,
+        onboardedAt,
+      );
+    await membership(c.alice.id, orgB.id, new Date().toISOString(), true);
+    await membership(c.bob.id, orgB.id, new Date().toISOString(), false);
 
     await sleep(10);
     updatedMark = new Date().toISOString();
@@ -376,7 +380,7 @@ describe("customers(search:)", () => {
     await make("underscoreDecoy", personInput("Ulla", "Decoy", { externalReference: "refx1" }));
     await make("backslash", personInput("Bea", "Back", { externalReference: "a\\b" }));
     await make("archived", personInput("Hannah", "Archived"));
-    server.app.db.sqlite.prepare("update customers set status = 'ARCHIVED' where id = ?").run(c.archived.id);
+    await sqlRun(server, "update customers set status = 'ARCHIVED' where id = ?", c.archived.id);
   });
   after(() => server.close());
 
@@ -830,7 +834,7 @@ describe("customers: cursors are keyset positions", () => {
   test("a cursor stays valid after its own customer is archived", async () => {
     const page1 = await customersPage(server, { first: 2, orderBy: byName });
     assert.deepEqual(labelsOf(page1), ["01", "02"]);
-    server.app.db.sqlite.prepare("update customers set status = 'ARCHIVED' where id = ?").run(page1.nodes[1].id);
+    await sqlRun(server, "update customers set status = 'ARCHIVED' where id = ?", page1.nodes[1].id);
     const page2 = await customersPage(server, { first: 2, after: page1.pageInfo.endCursor, orderBy: byName });
     assert.deepEqual(labelsOf(page2), ["03", "04"]);
     const back = await customersPage(server, { last: 5, before: page2.pageInfo.startCursor, orderBy: byName });
@@ -886,19 +890,22 @@ describe("single lookups, node and nodes, organizations", () => {
     bOnly = await createCustomer(server, personInput("Ben", "Only", { organizationId: orgB.id, externalReference: "ONLY-B" }));
     await createCustomer(server, { type: "ORGANIZATION", organizationId: orgB.id, company: { legalName: "B Corp" } });
     bArchived = await createCustomer(server, personInput("Bo", "Archived", { organizationId: orgB.id }));
-    server.app.db.sqlite.prepare("update customers set status = 'ARCHIVED' where id = ?").run(bArchived.id);
+    await sqlRun(server, "update customers set status = 'ARCHIVED' where id = ?", bArchived.id);
     // Onboarding is not a mutation yet: acme is also an active member of org C, Bea an inactive one.
-    const membership = server.app.db.sqlite.prepare(
-      "insert into memberships (customer_id, organization_id, management_mode, tags, onboarded_at, active) values (?, ?, 0, '[]', ?, ?)",
-    );
-    membership.run(acme.id, orgC.id, new Date().toISOString(), 1);
-    membership.run(bShared.id, orgC.id, new Date().toISOString(), 0);
+    const membership = (customerId: string, organizationId: string, onboardedAt: string, active: boolean) =>
+      sqlRun(
+        server,
+        `insert into memberships (customer_id, organization_id, management_mode, tags, onboarded_at, active) values (?, ?, false, '[]', ?, ${active})`,
+        customerId,
+        organizationId,
+        onboardedAt,
+      );
+    await membership(acme.id, orgC.id, new Date().toISOString(), true);
+    await membership(bShared.id, orgC.id, new Date().toISOString(), false);
     // Erasure is not a mutation yet: erase one customer of org C directly (a tombstone stays).
     erased = await createCustomer(server, personInput("Eve", "Erased", { organizationId: orgC.id, externalReference: "ERASED-1" }));
-    erasedEventId = (
-      server.app.db.sqlite.prepare("select id from customer_events where customer_id = ?").get(erased.id) as { id: string }
-    ).id;
-    server.app.db.sqlite.prepare("update customers set erased_at = ? where id = ?").run(new Date().toISOString(), erased.id);
+    erasedEventId = (await sqlGet<{ id: string }>(server, "select id from customer_events where customer_id = ?", erased.id))!.id;
+    await sqlRun(server, "update customers set erased_at = ? where id = ?", new Date().toISOString(), erased.id);
     const events = dataOf(await server.gql(`query ($id: ID!) { customer(id: $id) { events { nodes { id type } } } }`, { id: alice.id }));
     assert.deepEqual(events.customer.events.nodes.map((e: { type: string }) => e.type), ["CREATED"]);
     eventId = events.customer.events.nodes[0].id;
@@ -1269,11 +1276,11 @@ describe("Customer.documents and Customer.events, batched per request", () => {
       assert.deepEqual(res.updateCustomer.userErrors, []);
     }
     // Document review is not a mutation yet: set statuses directly.
-    const setStatus = server.app.db.sqlite.prepare("update documents set status = ? where name = ?");
-    setStatus.run("VERIFIED", "A2");
-    setStatus.run("VERIFIED", "A4");
-    setStatus.run("VERIFIED", "D3");
-    setStatus.run("REJECTED", "B1");
+    const setStatus = (status: string, name: string) => sqlRun(server, "update documents set status = ? where name = ?", status, name);
+    await setStatus("VERIFIED", "A2");
+    await setStatus("VERIFIED", "A4");
+    await setStatus("VERIFIED", "D3");
+    await setStatus("REJECTED", "B1");
   });
   after(() => server.close());
 
@@ -1544,16 +1551,21 @@ describe("Customer.memberships, verification and wallets", () => {
     orgB = await createOrganization(server, { name: "Org B" });
     alice = await createCustomer(server, personInput("Alice", "Anderson", { organizationId: orgB.id }));
     bob = await createCustomer(server, personInput("Bob", "Brown", { organizationId: orgB.id }));
-    const sqlite = server.app.db.sqlite;
     // Onboarding is not a mutation yet: alice is later onboarded to org A in management mode.
-    sqlite
-      .prepare(
-        "insert into memberships (customer_id, organization_id, management_mode, tags, onboarded_at, active) values (?, ?, 1, '[\"partner\"]', ?, 1)",
-      )
-      .run(alice.id, orgA.id, new Date(Date.now() + 1000).toISOString());
-    sqlite
-      .prepare("update customers set verification_status = 'VERIFIED', verification_level = 2, verification_url = ?, verification_updated_at = ? where id = ?")
-      .run("https://kyc.example.com/v/abc", "2024-05-06T07:08:09.000Z", bob.id);
+    await sqlRun(
+      server,
+      "insert into memberships (customer_id, organization_id, management_mode, tags, onboarded_at, active) values (?, ?, true, '[\"partner\"]', ?, true)",
+      alice.id,
+      orgA.id,
+      new Date(Date.now() + 1000).toISOString(),
+    );
+    await sqlRun(
+      server,
+      "update customers set verification_status = 'VERIFIED', verification_level = 2, verification_url = ?, verification_updated_at = ? where id = ?",
+      "https://kyc.example.com/v/abc",
+      "2024-05-06T07:08:09.000Z",
+      bob.id,
+    );
   });
   after(() => server.close());
 
@@ -1598,9 +1610,14 @@ describe("Customer.memberships, verification and wallets", () => {
     const initial = dataOf(await server.gql(Q, { ids: [alice.id, bob.id] })).customers.nodes;
     assert.deepEqual(initial.map((n: any) => n.wallets), [[], []]);
     // Wallet verification is not a mutation yet: link one directly.
-    server.app.db.sqlite
-      .prepare("insert into wallets (customer_id, address, chain, verified_at, active) values (?, ?, ?, ?, 1)")
-      .run(bob.id, "0x52908400098527886E0F7030069857D2E4169EE7", "ethereum", "2024-05-06T07:08:09.000Z");
+    await sqlRun(
+      server,
+      "insert into wallets (customer_id, address, chain, verified_at, active) values (?, ?, ?, ?, true)",
+      bob.id,
+      "0x52908400098527886E0F7030069857D2E4169EE7",
+      "ethereum",
+      "2024-05-06T07:08:09.000Z",
+    );
     const afterLink = dataOf(await server.gql(Q, { ids: [alice.id, bob.id] })).customers.nodes;
     assert.deepEqual(afterLink.map((n: any) => n.wallets), [
       [],

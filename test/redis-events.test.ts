@@ -4,17 +4,16 @@
 import "reflect-metadata";
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { createClient, type Client } from "graphql-ws";
 import { Redis } from "ioredis";
 import pino from "pino";
 import WebSocket from "ws";
-import { openDatabase, type Database } from "../src/db/client";
+import type { Database } from "../src/db/client";
 import { customerEvents, type CustomerEventRow } from "../src/db/schema";
 import { createEventBus, Topic, type EventBus } from "../src/events/pubsub";
 import { listeningStreams, openCustomerEventStream } from "../src/events/stream";
-import { collectSubscription, createCustomer, createOrganization, personInput, startTestServer, type TestServer } from "./helpers";
+import { collectSubscription, createCustomer, createOrganization, openTestDatabase, personInput, startTestServer, type TestServer } from "./helpers";
 
 const REDIS_URL = process.env.REDIS_URL;
 const skip = REDIS_URL ? false : "REDIS_URL is not set";
@@ -31,7 +30,7 @@ describe("events across two instances on one Redis", { skip }, () => {
     const env = { REDIS_URL: REDIS_URL!, REDIS_KEY_PREFIX: prefix };
     a = await startTestServer(env);
     // The second instance opens the first one's database file.
-    b = await startTestServer({ ...env, DATABASE_URL: path.join(a.dir, "test.db") });
+    b = await startTestServer({ ...env, DATABASE_URL: a.databaseUrl });
     await createOrganization(a);
     clientA = createClient({ url: a.url.replace("http", "ws"), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
   });
@@ -148,7 +147,7 @@ describe("the bus across instances", { skip }, () => {
   let busB: EventBus;
 
   before(async () => {
-    db = openDatabase(":memory:");
+    db = await openTestDatabase();
     redisA = new Redis(REDIS_URL!, { keyPrefix: prefix });
     redisB = new Redis(REDIS_URL!, { keyPrefix: prefix });
     busA = createEventBus({ redis: redisA, prefix, logger });
@@ -166,7 +165,7 @@ describe("the bus across instances", { skip }, () => {
     busB.close();
     await redisA.quit();
     await redisB.quit();
-    db.close();
+    await db?.close();
   });
 
   let seq = 0;

@@ -5,7 +5,6 @@
 // through unmetered and idempotent mutations are refused (that part needs no Redis).
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { createClient } from "graphql-ws";
 import { Redis } from "ioredis";
@@ -55,7 +54,7 @@ describe("two instances on one Redis", { skip: REDIS_URL ? false : "REDIS_URL is
     const env = { REDIS_URL: REDIS_URL!, REDIS_KEY_PREFIX: prefix, RATE_LIMIT_BUCKET: "100", RATE_LIMIT_RESTORE_PER_SECOND: "1", ADMIN_API_KEY: ADMIN };
     a = await startTestServer(env);
     // The second instance opens the first one's database file.
-    b = await startTestServer({ ...env, DATABASE_URL: path.join(a.dir, "test.db") });
+    b = await startTestServer({ ...env, DATABASE_URL: a.databaseUrl });
     redis = new Redis(REDIS_URL!, { keyPrefix: prefix });
     await createOrganization(a, { name: "Shared Org" });
   });
@@ -120,7 +119,7 @@ describe("two instances on one Redis", { skip: REDIS_URL ? false : "REDIS_URL is
     const first = await post(a, body, { "Idempotency-Key": "shared-1" });
     assert.equal(first.status, 200);
     assert.deepEqual(first.json.data?.createCustomer.userErrors, []);
-    const counts = tableCounts(a);
+    const counts = await tableCounts(a);
     // The record is in Redis, not in the database.
     assert.equal(counts.idempotency_records, 0);
 
@@ -134,7 +133,7 @@ describe("two instances on one Redis", { skip: REDIS_URL ? false : "REDIS_URL is
     assert.equal(other.headers.get("idempotent-replayed"), null);
     assert.equal(other.json.data?.createCustomer.customer, null);
     assert.deepEqual(other.json.data?.createCustomer.userErrors.map((e: { code: string }) => e.code), ["IDEMPOTENCY_CONFLICT"]);
-    assert.deepEqual(tableCounts(b), counts);
+    assert.deepEqual(await tableCounts(b), counts);
 
     // Keys belong to their credential: another caller's same key is its own.
     const admin = await post(b, createBody("Ada", "Byron"), { "Idempotency-Key": "shared-1", ...asAdmin });
@@ -143,10 +142,10 @@ describe("two instances on one Redis", { skip: REDIS_URL ? false : "REDIS_URL is
   });
 
   test("concurrent identical requests on both instances run once", async () => {
-    const before = tableCounts(a).customers;
+    const before = (await tableCounts(a)).customers;
     const body = createBody("Both", "Instances");
     const replies = await Promise.all([a, b, a, b].map((server) => post(server, body, { "Idempotency-Key": "race-1" })));
-    assert.equal(tableCounts(a).customers, before + 1);
+    assert.equal((await tableCounts(a)).customers, before + 1);
     const ids = new Set(replies.map((r) => r.json.data?.createCustomer.customer.id));
     assert.equal(ids.size, 1);
     assert.equal(replies.filter((r) => r.headers.get("idempotent-replayed") === "true").length, 3);
@@ -202,12 +201,12 @@ describe("Redis unreachable", () => {
 
   test("a mutation with Idempotency-Key is refused without running (503 IDEMPOTENCY_UNAVAILABLE)", async () => {
     await createOrganization(server, { name: "Unreachable Org" });
-    const before = tableCounts(server);
+    const before = await tableCounts(server);
     const reply = await post(server, createBody("Not", "Run"), { "Idempotency-Key": "down-1" });
     assert.equal(reply.status, 503);
     assert.equal(reply.headers.get("retry-after"), "1");
     assert.deepEqual(reply.json.errors?.map((e) => e.extensions?.code), ["IDEMPOTENCY_UNAVAILABLE"]);
-    assert.deepEqual(tableCounts(server), before);
+    assert.deepEqual(await tableCounts(server), before);
     // Without the header, mutations run as usual.
     const plain = await post(server, createBody("Does", "Run"));
     assert.deepEqual(plain.json.data?.createCustomer.userErrors, []);

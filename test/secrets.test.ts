@@ -3,7 +3,7 @@
 // whole log for each secret used. The one exception: createApiKey's payload shows its key once.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "./helpers";
+import { failWrites, startTestServer, type TestServer } from "./helpers";
 
 const ADMIN = "admin-key-for-the-secrets-tour-0123456789abcdef";
 let server: TestServer;
@@ -84,14 +84,14 @@ test("a tour of every secret-bearing operation leaks no secret into responses or
   assert.equal((await gql(check, { c: started.data.startTwoFactorChallenge.challenge.id, code }, KEY)).data.verifyTwoFactorChallenge.codeMatch, true);
 
   // An unexpected failure while secrets are in flight: logged, masked, and still no secret.
-  server.app.db.sqlite.exec("CREATE TRIGGER tour_fail BEFORE INSERT ON persons BEGIN SELECT RAISE(ABORT, 'tour failure'); END");
+  const undo = await failWrites(server, "persons", "tour failure");
   try {
     const failed = await gql(`mutation ($i: CreateCustomerInput!) { createCustomer(input: $i) { userErrors { code } } }`, {
       i: { type: "PERSON", organizationId: org, person: { firstName: { name: "Fail" }, password: PASSWORD, pinCode: PIN } },
     });
     assert.equal(failed.errors[0].extensions.code, "INTERNAL_SERVER_ERROR");
   } finally {
-    server.app.db.sqlite.exec("DROP TRIGGER tour_fail");
+    await undo();
   }
   assert.ok(server.logs.some((line) => line.includes("tour failure")), "the failure was logged");
 

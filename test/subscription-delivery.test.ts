@@ -5,8 +5,8 @@ import "reflect-metadata";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { GraphQLError, parse } from "graphql";
-import { openDatabase, type Database } from "../src/db/client";
-import { customerEventRow } from "./helpers";
+import type { Database } from "../src/db/client";
+import { customerEventRow, openTestDatabase } from "./helpers";
 import type { CustomerEventRow } from "../src/db/schema";
 import { createEventBus, Topic, type EventBus } from "../src/events/pubsub";
 import { listeningStreams } from "../src/events/stream";
@@ -18,8 +18,8 @@ import { AppError } from "../src/services/errors";
 import type { Logger } from "../src/lib/logger";
 
 let db: Database;
-before(() => {
-  db = openDatabase(":memory:");
+before(async () => {
+  db = await openTestDatabase();
 });
 after(() => db.close());
 

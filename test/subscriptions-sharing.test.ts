@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import type BetterSqlite3 from "better-sqlite3";
+import type { Pool } from "pg";
+import type { Database } from "../src/db/client";
 import { CREATE_CUSTOMER, dataOf, personInput, startTestServer, type TestServer } from "./helpers";
 
 const ADMIN = "admin-key-for-sharing-tests-0123456789abcdef";
@@ -22,7 +24,7 @@ const admin = async (query: string, variables?: Record<string, unknown>) => data
 before(async () => {
   // The webhook worker polls on a timer; only its pass after each event may count.
   server = await startTestServer({ ALLOW_ANONYMOUS: "false", ADMIN_API_KEY: ADMIN, WEBHOOK_POLL_INTERVAL_MS: "3600000" });
-  stopCounting = countStatements((server.app.db.read as unknown as { $client: BetterSqlite3.Database }).$client);
+  stopCounting = countReads(server.app.db);
   const org = async (name: string, parentId?: string) =>
     (await admin(`mutation ($i: CreateOrganizationInput!) { createOrganization(input: $i) { organization { id } } }`, { i: { name, parentId } }))
       .createOrganization.organization.id as string;
@@ -42,6 +44,24 @@ after(async () => {
   await Promise.all(clients.map((c) => c.dispose()));
   await server.close();
 });
+
+/**
+ * Counts the statements run through the read connection (SQLite) or the pool's own queries
+ * (PostgreSQL, where transactions take a connection of their own) into `reads`; returns the undo.
+ */
+function countReads(db: Database): () => void {
+  const client = (db.read as unknown as { $client: unknown }).$client;
+  if (db.dialect !== "postgres") return countStatements(client as BetterSqlite3.Database);
+  const pool = client as Pool;
+  const original = pool.query;
+  pool.query = function (this: Pool, ...args: unknown[]) {
+    reads += 1;
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as Pool["query"];
+  return () => {
+    pool.query = original;
+  };
+}
 
 /** Counts the statements `connection` runs (all, get, iterate, run) into `reads`; returns the undo. */
 function countStatements(connection: BetterSqlite3.Database): () => void {

@@ -3,8 +3,8 @@
 import "reflect-metadata";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { openDatabase, type Database } from "../src/db/client";
-import { customerEventRow } from "./helpers";
+import type { Database } from "../src/db/client";
+import { customerEventRow, openTestDatabase } from "./helpers";
 import type { CustomerEventRow } from "../src/db/schema";
 import { createEventBus, Topic } from "../src/events/pubsub";
 import { listeningStreams, openCustomerEventStream } from "../src/events/stream";
@@ -12,8 +12,8 @@ import { UNRESTRICTED } from "../src/auth/principal";
 import { customerStates } from "../src/resolvers/event.resolver";
 
 let db: Database;
-before(() => {
-  db = openDatabase(":memory:");
+before(async () => {
+  db = await openTestDatabase();
 });
 after(() => db.close());
 

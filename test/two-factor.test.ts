@@ -3,7 +3,7 @@
 // must never come back in a response, an event or a log line.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createCustomer, createOrganization, dataOf, personInput, startTestServer, tableCounts, type TestServer } from "./helpers";
+import { createCustomer, createOrganization, dataOf, personInput, sqlAll, sqlGet, sqlRun, startTestServer, tableCounts, tableRows, type TestServer } from "./helpers";
 import { loadConfig } from "../src/config";
 import { createEventBus } from "../src/events/pubsub";
 import { maskEmail, maskPhone, TwoFactorService } from "../src/services/two-factor.service";
@@ -63,14 +63,14 @@ function wrong(code: string): string {
 }
 
 /** Every row of the tables a two-factor mutation may touch. */
-function snapshot(server: TestServer) {
-  const rows = (table: string) => server.app.db.sqlite.prepare(`select * from ${table} order by rowid`).all();
-  return { counts: tableCounts(server), customers: rows("customers"), persons: rows("persons"), challenges: rows("two_factor_challenges") };
+async function snapshot(server: TestServer) {
+  const rows = (table: string) => tableRows(server, table);
+  return { counts: await tableCounts(server), customers: await rows("customers"), persons: await rows("persons"), challenges: await rows("two_factor_challenges") };
 }
 
 /** A refused mutation: exactly the expected userError, no result (false/0 for verification), and nothing written. */
 async function expectRefused(server: TestServer, query: string, input: Record<string, unknown>, expected: { code: string; field: string[] }) {
-  const before = snapshot(server);
+  const before = await snapshot(server);
   const payload = Object.values(dataOf(await server.gql(query, { input })))[0] as Record<string, any>;
   assert.deepEqual(payload.userErrors.map(({ code, field }: { code: string; field: string[] }) => ({ code, field })), [expected]);
   assert.ok(payload.userErrors[0].message.length > 0);
@@ -78,7 +78,7 @@ async function expectRefused(server: TestServer, query: string, input: Record<st
   void userErrors;
   const nothing = "codeMatch" in result ? { codeMatch: false, attemptsLeft: 0 } : Object.fromEntries(Object.keys(result).map((k) => [k, null]));
   assert.deepEqual(result, nothing, "no result when refused");
-  assert.deepEqual(snapshot(server), before, "nothing written");
+  assert.deepEqual(await snapshot(server), before, "nothing written");
 }
 
 async function setTarget(server: TestServer, customerId: string, targetType: string, targetValue: string) {
@@ -99,8 +99,8 @@ async function check(server: TestServer, challengeId: string, code: string) {
   return { codeMatch: payload.codeMatch, attemptsLeft: payload.attemptsLeft };
 }
 
-function challengeRow(server: TestServer, id: string) {
-  return server.app.db.sqlite.prepare("select * from two_factor_challenges where id = ?").get(id) as {
+async function challengeRow(server: TestServer, id: string) {
+  return (await sqlGet(server, "select * from two_factor_challenges where id = ?", id)) as {
     status: string;
     attempts_left: number;
     code_hash: string;
@@ -148,7 +148,7 @@ describe("two-factor", () => {
     assert.deepEqual(customer.person.twoFactor, { targetType: "SMS", maskedTarget: "+44•••••3456" });
     assert.equal(customer.version, version + 1);
     assert.deepEqual(customer.events.nodes, [{ type: "UPDATED", changedFields: ["person.twoFactor"] }]);
-    const row = server.app.db.sqlite.prepare("select two_factor_type, two_factor_target, two_factor_masked from persons where customer_id = ?").get(customerId);
+    const row = await sqlGet(server, "select two_factor_type, two_factor_target, two_factor_masked from persons where customer_id = ?", customerId);
     assert.deepEqual(row, { two_factor_type: "SMS", two_factor_target: PHONE_TARGET, two_factor_masked: "+44•••••3456" });
     const read = dataOf(await server.gql("query ($id: ID!) { customer(id: $id) { person { twoFactor { targetType maskedTarget } } } }", { id: customerId }));
     assert.deepEqual(read.customer.person.twoFactor, { targetType: "SMS", maskedTarget: "+44•••••3456" });
@@ -187,7 +187,7 @@ describe("two-factor", () => {
   });
 
   test("startTwoFactorChallenge sends a code that only the mailbox shows", async () => {
-    const countsBefore = tableCounts(server);
+    const countsBefore = await tableCounts(server);
     const versionBefore = dataOf(await server.gql("query ($id: ID!) { customer(id: $id) { version } }", { id: customerId })).customer.version;
     const startedAt = Date.now();
     const challenge = await start(server, customerId);
@@ -206,12 +206,12 @@ describe("two-factor", () => {
     const code = await codeSentTo(server, PHONE_TARGET);
     assert.doesNotMatch(last.subject, /\d{6}/);
 
-    const row = challengeRow(server, challenge.id);
+    const row = await challengeRow(server, challenge.id);
     assert.equal(row.status, "OPEN");
     assert.equal(row.attempts_left, 5);
     assert.match(row.code_hash, /^scrypt\$/);
     assert.ok(!row.code_hash.includes(code));
-    assert.deepEqual(tableCounts(server), { ...countsBefore, two_factor_challenges: countsBefore.two_factor_challenges + 1 }, "no event");
+    assert.deepEqual(await tableCounts(server), { ...countsBefore, two_factor_challenges: countsBefore.two_factor_challenges + 1 }, "no event");
     const versionAfter = dataOf(await server.gql("query ($id: ID!) { customer(id: $id) { version } }", { id: customerId })).customer.version;
     assert.equal(versionAfter, versionBefore, "the customer did not change");
   });
@@ -220,10 +220,10 @@ describe("two-factor", () => {
     const challenge = await start(server, customerId);
     const code = await codeSentTo(server, PHONE_TARGET);
     assert.deepEqual(await check(server, challenge.id, wrong(code)), { codeMatch: false, attemptsLeft: 4 });
-    const kept = challengeRow(server, challenge.id);
+    const kept = await challengeRow(server, challenge.id);
     assert.deepEqual([kept.status, kept.attempts_left], ["OPEN", 4], "the attempt is persisted");
     assert.deepEqual(await check(server, challenge.id, ` ${code} `), { codeMatch: true, attemptsLeft: 4 });
-    const row = challengeRow(server, challenge.id);
+    const row = await challengeRow(server, challenge.id);
     assert.equal(row.status, "USED");
     assert.ok(row.used_at);
     await expectRefused(server, VERIFY, { challengeId: challenge.id, code }, { code: "CHALLENGE_EXPIRED", field: ["challengeId"] });
@@ -235,7 +235,7 @@ describe("two-factor", () => {
     for (const attemptsLeft of [4, 3, 2, 1, 0]) {
       assert.deepEqual(await check(server, challenge.id, wrong(code)), { codeMatch: false, attemptsLeft });
     }
-    assert.equal(challengeRow(server, challenge.id).status, "LOCKED");
+    assert.equal((await challengeRow(server, challenge.id)).status, "LOCKED");
     await expectRefused(server, VERIFY, { challengeId: challenge.id, code }, { code: "CHALLENGE_EXPIRED", field: ["challengeId"] });
   });
 
@@ -250,19 +250,17 @@ describe("two-factor", () => {
     assert.equal(answered.length, 5, "exactly TWO_FACTOR_MAX_ATTEMPTS guesses were checked");
     assert.deepEqual(answered.map((p) => p.attemptsLeft).sort(), [0, 1, 2, 3, 4]);
     assert.ok(payloads.filter((p) => p.userErrors.length > 0).every((p) => p.userErrors[0].code === "CHALLENGE_EXPIRED"));
-    const row = challengeRow(server, challenge.id);
+    const row = await challengeRow(server, challenge.id);
     assert.deepEqual([row.status, row.attempts_left], ["LOCKED", 0]);
   });
 
   test("an expired code is CHALLENGE_EXPIRED, and a refused check writes nothing", async () => {
     const challenge = await start(server, customerId);
     const code = await codeSentTo(server, PHONE_TARGET);
-    server.app.db.sqlite
-      .prepare("update two_factor_challenges set expires_at = ? where id = ?")
-      .run(new Date(Date.now() - 1000).toISOString(), challenge.id);
+    await sqlRun(server, "update two_factor_challenges set expires_at = ? where id = ?", new Date(Date.now() - 1000).toISOString(), challenge.id);
     await expectRefused(server, VERIFY, { challengeId: challenge.id, code }, { code: "CHALLENGE_EXPIRED", field: ["challengeId"] });
     await expectRefused(server, VERIFY, { challengeId: challenge.id, code: wrong(code) }, { code: "CHALLENGE_EXPIRED", field: ["challengeId"] });
-    assert.equal(challengeRow(server, challenge.id).attempts_left, 5);
+    assert.equal((await challengeRow(server, challenge.id)).attempts_left, 5);
   });
 
   test("unknown challenges and malformed codes are refused without using an attempt", async () => {
@@ -273,20 +271,20 @@ describe("two-factor", () => {
     for (const code of ["", "12345", "1234567", "12a456", "12 456"]) {
       await expectRefused(server, VERIFY, { challengeId: challenge.id, code }, { code: "INVALID", field: ["code"] });
     }
-    assert.equal(challengeRow(server, challenge.id).attempts_left, 5);
+    assert.equal((await challengeRow(server, challenge.id)).attempts_left, 5);
   });
 
   test("a new challenge, or a new target, cancels the open ones", async () => {
     const first = await start(server, customerId);
     const firstCode = await codeSentTo(server, PHONE_TARGET);
     const second = await start(server, customerId);
-    assert.equal(challengeRow(server, first.id).status, "CANCELLED");
+    assert.equal((await challengeRow(server, first.id)).status, "CANCELLED");
     await expectRefused(server, VERIFY, { challengeId: first.id, code: firstCode }, { code: "CHALLENGE_EXPIRED", field: ["challengeId"] });
 
     const customer = await setTarget(server, customerId, "EMAIL", " Jane.Doe@Example.COM ");
     assert.deepEqual(customer.person.twoFactor, { targetType: "EMAIL", maskedTarget: "j•••@example.com" });
-    assert.equal(challengeRow(server, second.id).status, "CANCELLED", "its code went to the old target");
-    const stored = server.app.db.sqlite.prepare("select two_factor_target from persons where customer_id = ?").get(customerId);
+    assert.equal((await challengeRow(server, second.id)).status, "CANCELLED", "its code went to the old target");
+    const stored = await sqlGet(server, "select two_factor_target from persons where customer_id = ?", customerId);
     assert.deepEqual(stored, { two_factor_target: EMAIL_TARGET });
 
     const third = await start(server, customerId);
@@ -325,7 +323,7 @@ describe("two-factor", () => {
       .filter((m) => [PHONE_TARGET, EMAIL_TARGET].includes(m.to))
       .map((m) => /\b(\d{6})\b/.exec(m.body)![1]);
     assert.ok(codes.length >= 8 && responses.length > 20, "there was something to leak");
-    const events = JSON.stringify(server.app.db.sqlite.prepare("select * from customer_events").all());
+    const events = JSON.stringify(await sqlAll(server, "select * from customer_events"));
     const places = { responses: responses.join("\n"), events, logs: server.logs.join("\n") };
     for (const [where, text] of Object.entries(places)) {
       for (const code of codes) assert.doesNotMatch(text, new RegExp(`(?<![0-9a-z])${code}(?![0-9a-z])`, "i"), `code in ${where}`);
@@ -356,7 +354,7 @@ describe("a notifier that fails", () => {
       );
       const code = /\d{6}/.exec(sent[0])![0];
       assert.doesNotMatch(`${error.message} ${String(error.cause)} ${error.stack}`, new RegExp(code));
-      const rows = server.app.db.sqlite.prepare("select status from two_factor_challenges where customer_id = ?").all(id);
+      const rows = await sqlAll(server, "select status from two_factor_challenges where customer_id = ?", id);
       assert.deepEqual(rows, [{ status: "CANCELLED" }]);
     } finally {
       await server.close();

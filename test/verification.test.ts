@@ -5,8 +5,6 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import pino from "pino";
@@ -16,7 +14,12 @@ import {
   createCustomer,
   createOrganization,
   dataOf,
+  createTestDatabase,
+  failWrites,
   personInput,
+  sqlAll,
+  sqlGet,
+  sqlRun,
   startTestServer,
   dbSnapshot,
   payloadOf,
@@ -68,11 +71,11 @@ function isoDay(offsetDays: number): string {
 
 /** Runs `fn` and asserts the database is exactly as it was. */
 async function unchanged<T>(server: TestServer, fn: () => Promise<T>): Promise<T> {
-  const counts = tableCounts(server);
-  const before = dbSnapshot(server);
+  const counts = await tableCounts(server);
+  const before = await dbSnapshot(server);
   const result = await fn();
-  assert.deepEqual(tableCounts(server), counts, "row counts unchanged");
-  assert.deepEqual(dbSnapshot(server), before, "rows unchanged");
+  assert.deepEqual(await tableCounts(server), counts, "row counts unchanged");
+  assert.deepEqual(await dbSnapshot(server), before, "rows unchanged");
   return result;
 }
 
@@ -124,8 +127,8 @@ function tokenOf(url: string): string {
   return match[1];
 }
 
-function sessions(server: TestServer, customerId: string): any[] {
-  return server.app.db.sqlite.prepare("select * from verification_sessions where customer_id = ? order by id").all(customerId);
+function sessions(server: TestServer, customerId: string): Promise<any[]> {
+  return sqlAll(server, "select * from verification_sessions where customer_id = ? order by id", customerId);
 }
 
 function newEvents(before: any, after: any): any[] {
@@ -213,7 +216,7 @@ describe("createCustomer starts verification", () => {
     const url = (await state(server, a.id)).verification.url;
     const token = tokenOf(url);
     assert.notEqual(tokenOf((await state(server, b.id)).verification.url), token);
-    const [session] = sessions(server, a.id);
+    const [session] = await sessions(server, a.id);
     assert.match(session.id, /^ver_[0-9a-z]{26}$/);
     assert.equal(session.status, "OPEN");
     assert.equal(session.provider, "builtin");
@@ -277,7 +280,7 @@ describe("GET /verify/<token>", () => {
   test("follows the review: verified identity is done, an expired proof of address is shown expired and still needed", async () => {
     const c = await personWith(server, [PASSPORT, { ...UTILITY_BILL, expiresAt: isoDay(30) }]);
     await review(server, { documentId: c.docs[0], status: "VERIFIED" });
-    server.app.db.sqlite.prepare("update documents set expires_at = ? where id = ?").run(isoDay(-1), c.docs[1]);
+    await sqlRun(server, "update documents set expires_at = ? where id = ?", isoDay(-1), c.docs[1]);
     await server.app.services.verification.expireDocuments();
     const { html } = await getPage(c.read.verification.url);
     assert.match(html, /Proof of identity<\/span><span class="state DONE">Done/);
@@ -316,7 +319,7 @@ describe("GET /verify/<token>", () => {
     const expired = await createCustomer(server, personInput("Ex", "Pired"));
     const expiredUrl = (await state(server, expired.id)).verification.url;
     assert.equal((await getPage(expiredUrl)).status, 200);
-    server.app.db.sqlite.prepare("update verification_sessions set expires_at = ? where customer_id = ?").run(new Date(Date.now() - 1000).toISOString(), expired.id);
+    await sqlRun(server, "update verification_sessions set expires_at = ? where customer_id = ?", new Date(Date.now() - 1000).toISOString(), expired.id);
     await notFound(expiredUrl, "expired session (before any sweep)");
 
     const off = await createCustomer(server, personInput("Off", "Line"));
@@ -444,7 +447,7 @@ describe("reviewDocument and the verification rule", () => {
 
   test("a customer whose verification was never started is verified by its documents all the same", async () => {
     const c = await personWith(server, [PASSPORT]);
-    server.app.db.sqlite.prepare("update customers set verification_status = 'UNVERIFIED', verification_url = null where id = ?").run(c.id);
+    await sqlRun(server, "update customers set verification_status = 'UNVERIFIED', verification_url = null where id = ?", c.id);
     await addDocument(server, c.id, UTILITY_BILL);
     assert.equal((await state(server, c.id)).verification.status, "UNVERIFIED", "adding a document does not start it");
     const p = await review(server, { documentId: c.docs[0], status: "VERIFIED" });
@@ -476,7 +479,7 @@ describe("reviewDocument and the verification rule", () => {
     ]);
 
     // A document past its date cannot be reviewed, even before the sweep has marked it.
-    server.app.db.sqlite.prepare("update documents set expires_at = ? where id = ?").run(isoDay(-1), bill);
+    await sqlRun(server, "update documents set expires_at = ? where id = ?", isoDay(-1), bill);
     await expectRefused(server, REVIEW, { documentId: bill, status: "VERIFIED" }, "reviewDocument", [{ code: "INVALID_STATE", field: ["documentId"] }]);
 
     for (const [freeze, thaw] of [["deactivate", "reactivate"], ["archive", "restore"]]) {
@@ -494,16 +497,14 @@ describe("reviewDocument and the verification rule", () => {
 
   test("a failure part-way through the review rolls all of it back", async () => {
     const c = await personWith(server, [PASSPORT]);
-    const sqlite = server.app.db.sqlite;
     // The first event (DOCUMENT_REVIEWED) goes in; the second (VERIFICATION_CHANGED) fails.
-    sqlite.exec(`CREATE TEMP TRIGGER fail_second_event BEFORE INSERT ON main.customer_events WHEN NEW.type = 'VERIFICATION_CHANGED'
-                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+    const undo = await failWrites(server, "customer_events", "injected failure", { when: "NEW.type = 'VERIFICATION_CHANGED'" });
     try {
       const res = await unchanged(server, () => server.gql(REVIEW, { input: { documentId: c.docs[0], status: "VERIFIED" } }));
       assert.equal(res.errors?.[0]?.extensions?.code, "INTERNAL_SERVER_ERROR");
       assert.doesNotMatch(JSON.stringify(res), /injected|sqlite|customer_events/i);
     } finally {
-      sqlite.exec("DROP TRIGGER temp.fail_second_event");
+      await undo();
     }
   });
 
@@ -549,7 +550,7 @@ describe("startVerification", () => {
     assert.deepEqual(newEvents(c.read, p.customer), [
       { type: "VERIFICATION_CHANGED", changedFields: ["verification.url"], actor: "anonymous", via: "API" },
     ]);
-    assert.deepEqual(sessions(server, c.id).map((s) => s.status), ["CANCELLED", "OPEN"]);
+    assert.deepEqual((await sessions(server, c.id)).map((s) => s.status), ["CANCELLED", "OPEN"]);
     assert.equal((await getPage(p.verification.url)).status, 200);
     assert.equal((await getPage(c.read.verification.url)).status, 404);
   });
@@ -563,7 +564,7 @@ describe("startVerification", () => {
 
   test("starts a customer that was never started: UNVERIFIED becomes PENDING", async () => {
     const c = await personWith(server, []);
-    server.app.db.sqlite.prepare("update customers set verification_status = 'UNVERIFIED', verification_url = null where id = ?").run(c.id);
+    await sqlRun(server, "update customers set verification_status = 'UNVERIFIED', verification_url = null where id = ?", c.id);
     const p = payloadOf(await server.gql(START, { input: { id: c.id } }), "startVerification");
     assert.equal(p.verification.status, "PENDING");
     assert.deepEqual(p.customer.events.nodes.at(-1).changedFields, ["verification.status", "verification.url"]);
@@ -698,8 +699,7 @@ describe("POST /hooks/kyc/<provider>", () => {
 describe("expiry sweep", () => {
   freshServer();
 
-  const expire = (id: string, day = isoDay(-1)) =>
-    server.app.db.sqlite.prepare("update documents set expires_at = ? where id = ?").run(day, id);
+  const expire = (id: string, day = isoDay(-1)) => sqlRun(server, "update documents set expires_at = ? where id = ?", day, id);
 
   test("expired documents become EXPIRED and no longer count; actor system via SYSTEM; a second run finds nothing", async () => {
     const c = await personWith(server, [{ ...PASSPORT, expiresAt: isoDay(365) }, { ...UTILITY_BILL, expiresAt: isoDay(365) }, { ...PASSPORT, name: "no-expiry.pdf", documentType: "ID_FRONT" }]);
@@ -709,7 +709,7 @@ describe("expiry sweep", () => {
     const before = await state(server, c.id);
     assert.deepEqual([before.verification.status, before.verification.level], ["VERIFIED", 2]);
 
-    expire(c.docs[1]);
+    await expire(c.docs[1]);
     assert.equal(await server.app.services.verification.expireDocuments(), 1);
     let read = await state(server, c.id);
     assert.deepEqual(read.documents.nodes.map((d: any) => d.status), ["VERIFIED", "EXPIRED", "REJECTED"]);
@@ -720,7 +720,7 @@ describe("expiry sweep", () => {
     ]);
 
     // The identity document: the latest identity document is the rejected one, so REJECTED.
-    expire(c.docs[0]);
+    await expire(c.docs[0]);
     assert.equal(await server.app.services.verification.expireDocuments(), 1);
     read = await state(server, c.id);
     assert.deepEqual([read.status, read.verification.status, read.verification.level], ["ACTIVE", "REJECTED", 0]);
@@ -733,10 +733,10 @@ describe("expiry sweep", () => {
   test("a document is valid through its expiresAt day; an expired one alone leaves the customer PENDING", async () => {
     const c = await personWith(server, [{ ...PASSPORT, expiresAt: isoDay(365) }]);
     await review(server, { documentId: c.docs[0], status: "VERIFIED" });
-    expire(c.docs[0], isoDay(0));
+    await expire(c.docs[0], isoDay(0));
     assert.equal(await server.app.services.verification.expireDocuments(), 0);
     assert.equal((await state(server, c.id)).verification.status, "VERIFIED");
-    expire(c.docs[0], isoDay(-1));
+    await expire(c.docs[0], isoDay(-1));
     assert.equal(await server.app.services.verification.expireDocuments(), 1);
     const read = await state(server, c.id);
     assert.deepEqual([read.verification.status, read.verification.level, read.documents.nodes[0].status], ["PENDING", 0, "EXPIRED"]);
@@ -745,7 +745,7 @@ describe("expiry sweep", () => {
   test("before the sweep has run, a verified document past its date already counts for nothing", async () => {
     const c = await personWith(server, [{ ...PASSPORT, expiresAt: isoDay(365) }]);
     await review(server, { documentId: c.docs[0], status: "VERIFIED" });
-    expire(c.docs[0]);
+    await expire(c.docs[0]);
     await addDocument(server, c.id, UTILITY_BILL);
     const read = await state(server, c.id);
     assert.equal(read.documents.nodes[0].status, "VERIFIED", "not swept yet");
@@ -756,13 +756,13 @@ describe("expiry sweep", () => {
 
   test("expired sessions are closed and the customer's dead link is cleared", async () => {
     const c = await personWith(server, []);
-    server.app.db.sqlite.prepare("update verification_sessions set expires_at = ? where customer_id = ?").run(new Date(Date.now() - 1000).toISOString(), c.id);
+    await sqlRun(server, "update verification_sessions set expires_at = ? where customer_id = ?", new Date(Date.now() - 1000).toISOString(), c.id);
     assert.deepEqual(await server.app.services.verification.sweepExpired(), { documents: 0, sessions: 1 });
     const read = await state(server, c.id);
     assert.equal(read.verification.url, null);
     assert.equal(read.verification.status, "PENDING");
     assert.deepEqual(newEvents(c.read, read), [{ type: "VERIFICATION_CHANGED", changedFields: ["verification.url"], actor: "system", via: "SYSTEM" }]);
-    assert.deepEqual(sessions(server, c.id).map((s) => s.status), ["EXPIRED"]);
+    assert.deepEqual((await sessions(server, c.id)).map((s) => s.status), ["EXPIRED"]);
     assert.equal(await unchanged(server, () => server.app.services.verification.expireSessions()), 0);
   });
 });
@@ -771,32 +771,34 @@ describe("expiry sweep", () => {
 // timer; seed after the server knows its origin).
 describe("app wiring", () => {
   test("the sweep runs at start and then every EXPIRY_SWEEP_INTERVAL_MS", async () => {
-    const first = await startTestServer({ ...ENV, EXPIRY_SWEEP_INTERVAL_MS: "1000" });
-    const dbFile = path.join(first.dir, "test.db");
-    await createOrganization(first);
-    const c = await personWith(first, [{ ...PASSPORT, expiresAt: isoDay(365) }, { ...UTILITY_BILL, expiresAt: isoDay(365) }]);
-    first.app.db.sqlite.prepare("update documents set expires_at = ? where id = ?").run(isoDay(-1), c.docs[0]);
-    await first.app.close();
-
-    const app = await startApp(
-      loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", DATABASE_URL: dbFile, SEED_DEMO: "false", EXPIRY_SWEEP_INTERVAL_MS: "1000" }),
-      pino({ level: "silent" }),
-    );
-    const statusOf = (id: string) =>
-      (app.db.sqlite.prepare("select status from documents where id = ?").get(id) as { status: string }).status;
-    const waitFor = async (id: string, ms: number) => {
-      for (const deadline = Date.now() + ms; Date.now() < deadline && statusOf(id) !== "EXPIRED"; ) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      return statusOf(id);
-    };
+    const database = await createTestDatabase();
     try {
-      assert.equal(await waitFor(c.docs[0], 500), "EXPIRED", "swept at start");
-      app.db.sqlite.prepare("update documents set expires_at = ? where id = ?").run(isoDay(-1), c.docs[1]);
-      assert.equal(await waitFor(c.docs[1], 3000), "EXPIRED", "swept again on the timer");
+      const first = await startTestServer({ ...ENV, EXPIRY_SWEEP_INTERVAL_MS: "1000", DATABASE_URL: database.url });
+      await createOrganization(first);
+      const c = await personWith(first, [{ ...PASSPORT, expiresAt: isoDay(365) }, { ...UTILITY_BILL, expiresAt: isoDay(365) }]);
+      await sqlRun(first, "update documents set expires_at = ? where id = ?", isoDay(-1), c.docs[0]);
+      await first.close();
+
+      const app = await startApp(
+        loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", DATABASE_URL: database.url, SEED_DEMO: "false", EXPIRY_SWEEP_INTERVAL_MS: "1000" }),
+        pino({ level: "silent" }),
+      );
+      const statusOf = async (id: string) => (await sqlGet<{ status: string }>(app, "select status from documents where id = ?", id))!.status;
+      const waitFor = async (id: string, ms: number) => {
+        for (const deadline = Date.now() + ms; Date.now() < deadline && (await statusOf(id)) !== "EXPIRED"; ) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return statusOf(id);
+      };
+      try {
+        assert.equal(await waitFor(c.docs[0], 500), "EXPIRED", "swept at start");
+        await sqlRun(app, "update documents set expires_at = ? where id = ?", isoDay(-1), c.docs[1]);
+        assert.equal(await waitFor(c.docs[1], 3000), "EXPIRED", "swept again on the timer");
+      } finally {
+        await app.close();
+      }
     } finally {
-      await app.close();
-      fs.rmSync(first.dir, { recursive: true, force: true });
+      await database.release();
     }
   });
 

@@ -2,7 +2,7 @@
 // with the wallet's key (EIP-191 personal_sign, real signatures from viem), send the signature back.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createCustomer, createOrganization, dataOf, personInput, startTestServer, tableCounts, type TestServer } from "./helpers";
+import { createCustomer, createOrganization, dataOf, personInput, sqlGet, sqlRun, startTestServer, tableCounts, tableRows, type TestServer } from "./helpers";
 
 // viem's declarations are ES modules only; its CommonJS build is what `require` loads here.
 import type * as Accounts from "viem/accounts" with { "resolution-mode": "import" };
@@ -48,20 +48,20 @@ async function verify(server: TestServer, challengeId: string, signature: string
 }
 
 /** Every row of the tables a wallet mutation may touch. */
-function snapshot(server: TestServer) {
-  const rows = (table: string) => server.app.db.sqlite.prepare(`select * from ${table} order by rowid`).all();
-  return { counts: tableCounts(server), customers: rows("customers"), wallets: rows("wallets"), challenges: rows("wallet_challenges") };
+async function snapshot(server: TestServer) {
+  const rows = (table: string) => tableRows(server, table);
+  return { counts: await tableCounts(server), customers: await rows("customers"), wallets: await rows("wallets"), challenges: await rows("wallet_challenges") };
 }
 
 /** A refused mutation: exactly the expected userError, no result, and nothing written. */
 async function expectRefused(server: TestServer, query: string, input: Record<string, unknown>, expected: { code: string; field: string[] }) {
-  const before = snapshot(server);
+  const before = await snapshot(server);
   const response = await server.gql(query, { input });
   const payload = Object.values(dataOf(response))[0] as Record<string, any>;
   assert.deepEqual(payload.userErrors.map(({ code, field }: { code: string; field: string[] }) => ({ code, field })), [expected]);
   assert.ok(payload.userErrors[0].message.length > 0);
   assert.equal("challenge" in payload ? payload.challenge : payload.customer, null, "no result when refused");
-  assert.deepEqual(snapshot(server), before, "nothing written");
+  assert.deepEqual(await snapshot(server), before, "nothing written");
 }
 
 /** Runs a lifecycle mutation (deactivateCustomer, ...) that must succeed. */
@@ -70,8 +70,8 @@ async function lifecycle(server: TestServer, name: string, inputType: string, in
   assert.deepEqual(dataOf(await server.gql(query, { input }))[name].userErrors, []);
 }
 
-function challengeRow(server: TestServer, id: string) {
-  return server.app.db.sqlite.prepare("select * from wallet_challenges where id = ?").get(id) as { status: string; used_at: string | null };
+async function challengeRow(server: TestServer, id: string) {
+  return (await sqlGet(server, "select * from wallet_challenges where id = ?", id)) as { status: string; used_at: string | null };
 }
 
 describe("wallet challenges", () => {
@@ -87,7 +87,7 @@ describe("wallet challenges", () => {
 
   test("a signed challenge links the wallet, checksummed, once", async () => {
     const version = dataOf(await server.gql("query ($id: ID!) { customer(id: $id) { version } }", { id: customerId })).customer.version;
-    const countsBefore = tableCounts(server);
+    const countsBefore = await tableCounts(server);
     const requestedAt = Date.now();
     const challenge = await requestChallenge(server, { customerId, address: OWNER.address.toLowerCase() });
 
@@ -101,11 +101,11 @@ describe("wallet challenges", () => {
     const ttl = Date.parse(challenge.expiresAt) - requestedAt;
     assert.ok(ttl > 590_000 && ttl <= 601_000, `expires after WALLET_CHALLENGE_TTL_SECONDS (${ttl} ms)`);
     assert.deepEqual(
-      tableCounts(server),
+      await tableCounts(server),
       { ...countsBefore, wallet_challenges: countsBefore.wallet_challenges + 1 },
       "a challenge changes nothing but itself: no event, no wallet",
     );
-    assert.equal(challengeRow(server, challenge.id).status, "OPEN");
+    assert.equal((await challengeRow(server, challenge.id)).status, "OPEN");
 
     const customer = await verify(server, challenge.id, await OWNER.signMessage({ message: challenge.message }));
     assert.equal(customer.wallets.length, 1);
@@ -114,7 +114,7 @@ describe("wallet challenges", () => {
     assert.ok(Date.parse(wallet.verifiedAt) >= requestedAt);
     assert.equal(customer.version, version + 1);
     assert.deepEqual(customer.events.nodes, [{ type: "WALLET_VERIFIED", changedFields: ["wallets"] }]);
-    const used = challengeRow(server, challenge.id);
+    const used = await challengeRow(server, challenge.id);
     assert.equal(used.status, "USED");
     assert.ok(used.used_at);
   });
@@ -162,7 +162,7 @@ describe("wallet challenges", () => {
     for (const garbage of ["", "0xdeadbeef", "not a signature", `0x${"00".repeat(65)}`, `0x${"ff".repeat(65)}`, `0x${"zz".repeat(65)}`]) {
       await refused(garbage);
     }
-    assert.equal(challengeRow(server, challenge.id).status, "OPEN");
+    assert.equal((await challengeRow(server, challenge.id)).status, "OPEN");
 
     const customer = await verify(server, challenge.id, await STRANGER.signMessage({ message: challenge.message }));
     assert.ok(customer.wallets.some((w: { address: string }) => w.address === STRANGER.address));
@@ -171,11 +171,9 @@ describe("wallet challenges", () => {
   test("an expired challenge is CHALLENGE_EXPIRED, even with a good signature", async () => {
     const challenge = await requestChallenge(server, { customerId, address: OWNER.address });
     const signature = await OWNER.signMessage({ message: challenge.message });
-    server.app.db.sqlite
-      .prepare("update wallet_challenges set expires_at = ? where id = ?")
-      .run(new Date(Date.now() - 1000).toISOString(), challenge.id);
+    await sqlRun(server, "update wallet_challenges set expires_at = ? where id = ?", new Date(Date.now() - 1000).toISOString(), challenge.id);
     await expectRefused(server, VERIFY, { challengeId: challenge.id, signature }, { code: "CHALLENGE_EXPIRED", field: ["challengeId"] });
-    assert.equal(challengeRow(server, challenge.id).status, "OPEN", "not marked: a refusal writes nothing");
+    assert.equal((await challengeRow(server, challenge.id)).status, "OPEN", "not marked: a refusal writes nothing");
   });
 
   test("an unknown challenge is NOT_FOUND", async () => {

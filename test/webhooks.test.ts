@@ -3,16 +3,13 @@
 // disabling, redelivery, SSRF refusal, scopes, tenancy, and a restart with deliveries pending.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
-import Sqlite from "better-sqlite3";
 import pino from "pino";
 import { Webhook } from "standardwebhooks";
 import { loadConfig } from "../src/config";
 import { startApp, type App } from "../src/server/app";
-import { startTestServer, type GraphQLResponse, type TestServer } from "./helpers";
+import { sqlGet, startTestServer, type GraphQLResponse, type TestServer } from "./helpers";
 
 const ADMIN = "admin-key-for-tests-0123456789abcdef0123456789";
 const FAST = { WEBHOOK_RETRY_BASE_MS: "50", WEBHOOK_POLL_INTERVAL_MS: "20" };
@@ -178,10 +175,8 @@ describe("webhooks", () => {
   });
 
   after(async () => {
-    if (app) {
-      await app.close();
-      fs.rmSync(server.dir, { recursive: true, force: true });
-    } else await server.close();
+    if (app) await app.close();
+    await server.close();
     await receiver.close();
   });
 
@@ -312,7 +307,7 @@ describe("webhooks", () => {
         NODE_ENV: "test",
         PORT: "0",
         HOST: "127.0.0.1",
-        DATABASE_URL: path.join(server.dir, "test.db"),
+        DATABASE_URL: server.databaseUrl,
         SEED_DEMO: "false",
         ALLOW_ANONYMOUS: "false",
         ADMIN_API_KEY: ADMIN,
@@ -331,7 +326,6 @@ describe("webhooks", () => {
 
 describe("webhooks: an endpoint that keeps failing; stopping", () => {
   let server: TestServer;
-  let closed = false;
   const receiver = new Receiver();
   const gql = client(() => server.url);
 
@@ -346,8 +340,7 @@ describe("webhooks: an endpoint that keeps failing; stopping", () => {
     });
   });
   after(async () => {
-    if (closed) fs.rmSync(server.dir, { recursive: true, force: true });
-    else await server.close();
+    await server.close();
     await receiver.close();
   });
 
@@ -374,17 +367,12 @@ describe("webhooks: an endpoint that keeps failing; stopping", () => {
     await newCustomer(gql, ids.keyA, "Dave");
     const [request] = await eventually("a delivery is in flight", () => (receiver.at("/hold").length ? receiver.at("/hold") : null));
     const closing = server.app.close();
-    closed = true;
     // The worker is being stopped now, with the request still unanswered.
     setImmediate(() => receiver.release());
     await closing;
-    const db = new Sqlite(path.join(server.dir, "test.db"), { readonly: true });
-    try {
-      const row = db.prepare("select status, attempt, status_code as statusCode, lease_until as leaseUntil from webhook_deliveries where id = ?").get(request.headers["webhook-id"]);
-      assert.deepEqual(row, { status: "DELIVERED", attempt: 1, statusCode: 200, leaseUntil: null });
-    } finally {
-      db.close();
-    }
+    // Read as another process would, the app being closed.
+    const row = await sqlGet(server.databaseUrl, "select status, attempt, status_code as \"statusCode\", lease_until as \"leaseUntil\" from webhook_deliveries where id = ?", request.headers["webhook-id"]);
+    assert.deepEqual(row, { status: "DELIVERED", attempt: 1, statusCode: 200, leaseUntil: null });
   });
 });
 
