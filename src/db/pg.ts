@@ -171,7 +171,7 @@ export async function openPostgresDatabase(url: string, log?: DatabaseLog): Prom
     },
     async checkpoint(): Promise<void> {},
     async close(): Promise<void> {
-      await pool.end();
+      if (!pool.ended) await pool.end();
     },
   };
 }
