@@ -36,7 +36,7 @@ const FAN_OUT_BATCH = 200;
 const DELIVERY_BATCH = 20;
 // How much longer than the request's timeout a delivery's lease lasts: room for the URL's DNS
 // check, the outcome's write and clocks that differ a little between instances.
-const LEASE_MARGIN_MS = 30_000;
+const LEASE_MARGIN_MS = 5_000;
 
 // Private, loopback, link-local and unspecified ranges: never a webhook's destination (SSRF).
 const PRIVATE = new BlockList();
