@@ -1,5 +1,5 @@
-// The CLI as an operator runs it: a child process on a database file, its stdout, stderr and exit
-// code. Organizations, seeding, export (JSON lines and CSV), import with both error policies and
+// The CLI as an operator runs it: a child process on a database (a SQLite file, or with
+// TEST_DIALECT=postgres a PostgreSQL database), its stdout, stderr and exit code. Organizations, seeding, export (JSON lines and CSV), import with both error policies and
 // the round trip into a new database (customers in every state, byte for byte), and online backups.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -7,9 +7,24 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import Database from "better-sqlite3";
 import { parse as parseCsv } from "csv-parse/sync";
-import { createCustomer, createOrganization, dataOf, personInput, startTestServer, type TestServer } from "./helpers";
+import type { SqliteDatabase } from "../src/db/client";
+import {
+  copyTestDatabase,
+  createCustomer,
+  createOrganization,
+  createTestDatabase,
+  dataOf,
+  holdDatabase,
+  onPostgres,
+  parsedBoolean,
+  parsedJson,
+  personInput,
+  sqlAll,
+  startTestServer,
+  type TestDatabase,
+  type TestServer,
+} from "./helpers";
 
 // viem's account helpers are ES modules only in their types; at run time require gets CommonJS.
 import type * as Accounts from "viem/accounts" with { "resolution-mode": "import" };
@@ -18,6 +33,26 @@ const { privateKeyToAccount } = require("viem/accounts") as typeof Accounts;
 const CLI = path.join(__dirname, "../src/cli.js");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "customer-cli-test-"));
 const file = (name: string) => path.join(dir, name);
+
+// The test databases made here, by name, released when their describe ends.
+const databases = new Map<string, Promise<TestDatabase>>();
+
+/**
+ * The DATABASE_URL of the database `name` (the same one for the same name, empty until the CLI
+ * migrates it): a file `name` in `inDir` on SQLite, a new database on PostgreSQL.
+ */
+async function database(name: string, inDir = dir): Promise<string> {
+  const key = path.join(inDir, name);
+  if (!onPostgres) return key;
+  if (!databases.has(key)) databases.set(key, createTestDatabase());
+  return (await databases.get(key)!).url;
+}
+
+async function releaseDatabases(): Promise<void> {
+  const held = [...databases.values()];
+  databases.clear();
+  await Promise.all(held.map(async (d) => (await d).release()));
+}
 
 interface Run {
   code: number | null;
@@ -49,20 +84,23 @@ async function ok(db: string, args: string[], stdin?: string): Promise<Run> {
   return run;
 }
 
-function query<T = unknown>(db: string, sql: string, ...params: unknown[]): T[] {
-  const sqlite = new Database(db, { readonly: true });
-  try {
-    return sqlite.prepare(sql).all(...params) as T[];
-  } finally {
-    sqlite.close();
-  }
-}
+/** Rows of `sql` on the database `db`, read as another process would, with a connection of its own. */
+const query = <T = any>(db: string, sql: string, ...params: unknown[]): Promise<T[]> => sqlAll<T>(db, sql, ...params);
 
-const count = (db: string, table: string) => query<{ n: number }>(db, `select count(*) as n from "${table}"`)[0].n;
+const count = async (db: string, table: string) => (await query<{ n: number }>(db, `select count(*) as n from ${table}`))[0].n;
 
-function tableCounts(db: string): Record<string, number> {
-  const tables = query<{ name: string }>(db, "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'");
-  return Object.fromEntries(tables.map(({ name }) => [name, count(db, name)]));
+/** Row counts of every table, drizzle's record of applied migrations included. */
+async function tableCounts(db: string): Promise<Record<string, number>> {
+  const tables = onPostgres
+    ? await query<{ name: string }>(
+        db,
+        `select '"' || table_schema || '"."' || table_name || '"' as name from information_schema.tables
+          where table_schema in ('public', 'drizzle') and table_type = 'BASE TABLE'`,
+      )
+    : await query<{ name: string }>(db, `select '"' || name || '"' as name from sqlite_master where type = 'table' and name not like 'sqlite_%'`);
+  const counts: Record<string, number> = {};
+  for (const { name } of tables) counts[name] = await count(db, name);
+  return counts;
 }
 
 const lines = (text: string) => text.split("\n").filter(Boolean);
@@ -91,17 +129,21 @@ function row(org: string, n: number, extra: Record<string, unknown> = {}) {
 }
 
 describe("cli", () => {
-  const source = file("source.db");
+  let source = "";
   let org = "";
   let jsonl = "";
 
   before(async () => {
+    source = await database("source.db");
     const created = await ok(source, ["orgs", "create", "--name", "Source Bank", "--country", "GB", "--legal-name", "Source Bank plc"]);
     org = /created (org_\w+)/.exec(created.stdout)![1];
     await ok(source, ["seed", "--customers", "400", "--seed", "7"]);
     jsonl = (await ok(source, ["export"])).stdout;
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  after(async () => {
+    await releaseDatabases();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   test("--help lists every command; mistakes exit 2 with a pointer to it", async () => {
     const help = await ok(source, ["--help"]);
@@ -134,34 +176,34 @@ describe("cli", () => {
     const badCountry = await cli(source, ["orgs", "create", "--name", "Nowhere", "--country", "XX"]);
     assert.equal(badCountry.code, 1);
     assert.match(badCountry.stderr, /^INVALID countryCode: /m);
-    assert.equal(count(source, "organizations"), 2);
+    assert.equal(await count(source, "organizations"), 2);
   });
 
-  test("seed writes varied, valid customers through the service, each with its CREATED event", () => {
-    assert.equal(count(source, "customers"), 400);
-    const types = Object.fromEntries(query<{ type: string; n: number }>(source, "select type, count(*) as n from customers group by type").map((r) => [r.type, r.n]));
+  test("seed writes varied, valid customers through the service, each with its CREATED event", async () => {
+    assert.equal(await count(source, "customers"), 400);
+    const types = Object.fromEntries((await query<{ type: string; n: number }>(source, "select type, count(*) as n from customers group by type")).map((r) => [r.type, r.n]));
     assert.ok(types.PERSON > 200 && types.ORGANIZATION > 40, JSON.stringify(types));
-    const countries = query(source, "select distinct country from customer_addresses");
+    const countries = await query(source, "select distinct country from customer_addresses");
     assert.ok(countries.length >= 10, `${countries.length} countries`);
     for (const table of ["telephone_numbers", "documents", "notification_preferences", "companies", "person_names"]) {
-      assert.ok(count(source, table) > 50, `${table} has rows`);
+      assert.ok((await count(source, table)) > 50, `${table} has rows`);
     }
-    const events = query<{ type: string; via: string; actor: string; n: number }>(
+    const events = await query<{ type: string; via: string; actor: string; n: number }>(
       source,
       "select type, via, actor, count(*) as n from customer_events group by type, via, actor",
     );
     assert.deepEqual(events, [{ type: "CREATED", via: "SYSTEM", actor: "seed", n: 400 }]);
     // Every customer starts KYC, as createCustomer does.
-    assert.equal(count(source, "verification_sessions"), 400);
-    assert.deepEqual(query(source, "select distinct status from customers"), [{ status: "NEW" }]);
+    assert.equal(await count(source, "verification_sessions"), 400);
+    assert.deepEqual(await query(source, "select distinct status from customers"), [{ status: "NEW" }]);
   });
 
   test("the same --seed gives the same customers", async () => {
-    const again = file("seed-again.db");
+    const again = await database("seed-again.db");
     await ok(again, ["orgs", "create", "--name", "Other"]);
     await ok(again, ["seed", "--customers", "50", "--seed", "7"]);
     const names = (db: string) => query<{ display_name: string; email: string }>(db, "select display_name, email from customers order by id limit 50");
-    assert.deepEqual(names(again), names(source));
+    assert.deepEqual(await names(again), await names(source));
   });
 
   test("export writes one customer per line in the API's shape, and nothing else on stdout", () => {
@@ -203,7 +245,7 @@ describe("cli", () => {
   });
 
   test("import into a new database gives back the same customers (jsonl, from stdin)", async () => {
-    const target = file("target-jsonl.db");
+    const target = await database("target-jsonl.db");
     const exported = file("all.jsonl");
     fs.writeFileSync(exported, jsonl);
     const run = await ok(target, ["import", "--create-orgs"], exported);
@@ -212,35 +254,36 @@ describe("cli", () => {
     const back = records((await ok(target, ["export"])).stdout);
     assert.deepEqual(back.map(comparable), records(jsonl).map(comparable));
     // Each imported customer has its own CREATED event, by the import.
-    assert.deepEqual(query(target, "select type, via, actor, count(*) as n from customer_events group by 1, 2, 3"), [
+    assert.deepEqual(await query(target, "select type, via, actor, count(*) as n from customer_events group by 1, 2, 3"), [
       { type: "CREATED", via: "IMPORT", actor: "import", n: 400 },
     ]);
-    assert.deepEqual(query(target, "select id, name, legal_name, country_code from organizations"), [
+    assert.deepEqual(await query(target, "select id, name, legal_name, country_code from organizations"), [
       { id: org, name: "Source Bank", legal_name: "Source Bank plc", country_code: "GB" },
     ]);
   });
 
   test("import --format csv gives back the same customers too", async () => {
-    const target = file("target-csv.db");
+    const target = await database("target-csv.db");
     await ok(target, ["import", "--input", file("all.csv"), "--create-orgs"]);
     const back = records((await ok(target, ["export"])).stdout);
     assert.deepEqual(back.map(comparable), records(jsonl).map(comparable));
   });
 
   test("an id that already exists fails its row with DUPLICATE", async () => {
-    const before = tableCounts(source);
+    const before = await tableCounts(source);
     const run = await cli(source, ["import", "--input", file("all.jsonl"), "--error-policy", "skip-failed"]);
     assert.equal(run.code, 1);
     assert.equal(lines(run.stderr).filter((l) => /^row \d+: DUPLICATE id: /.test(l)).length, 400);
-    assert.deepEqual(tableCounts(source), before);
+    assert.deepEqual(await tableCounts(source), before);
   });
 
   describe("rows that fail", () => {
-    const target = file("target-bad.db");
+    let target = "";
     const input = file("bad.jsonl");
     let targetOrg = "";
 
     before(async () => {
+      target = await database("target-bad.db");
       targetOrg = /created (org_\w+)/.exec((await ok(target, ["orgs", "create", "--name", "Target"])).stdout)![1];
       fs.writeFileSync(
         input,
@@ -267,13 +310,13 @@ describe("cli", () => {
     ];
 
     test("reject-all (the default) reports every failed row and writes nothing", async () => {
-      const before = tableCounts(target);
+      const before = await tableCounts(target);
       // Checked in the main thread here (--workers 0), in worker threads below: the same errors.
       const run = await cli(target, ["import", "--input", input, "--workers", "0"]);
       assert.equal(run.code, 1);
       for (const expected of expectedErrors) assert.match(run.stderr, expected);
       assert.match(run.stderr, /nothing imported: 6 of 8 rows failed/);
-      assert.deepEqual(tableCounts(target), before);
+      assert.deepEqual(await tableCounts(target), before);
     });
 
     test("skip-failed writes the valid rows and reports the others", async () => {
@@ -281,18 +324,18 @@ describe("cli", () => {
       assert.equal(run.code, 1);
       for (const expected of expectedErrors) assert.match(run.stderr, expected);
       assert.match(run.stderr, /imported 2 of 8 rows, 6 failed/);
-      assert.deepEqual(query(target, "select external_reference, phone, organization_id from customers order by id"), [
+      assert.deepEqual(await query(target, "select external_reference, phone, organization_id from customers order by id"), [
         { external_reference: "EXT-1", phone: null, organization_id: targetOrg },
         { external_reference: "EXT-3", phone: null, organization_id: targetOrg },
       ]);
       // Normalised as the API does: E.164 numbers.
-      assert.deepEqual(query(target, "select number from telephone_numbers"), [{ number: "+4930901820" }]);
-      assert.equal(count(target, "customer_events"), 2);
+      assert.deepEqual(await query(target, "select number from telephone_numbers"), [{ number: "+4930901820" }]);
+      assert.equal(await count(target, "customer_events"), 2);
     });
   });
 
   test("a hand-written CSV: createCustomer's own columns, lists as JSON cells, secrets hashed", async () => {
-    const target = file("target-hand.db");
+    const target = await database("target-hand.db");
     const targetOrg = /created (org_\w+)/.exec((await ok(target, ["orgs", "create", "--name", "Hand"])).stdout)![1];
     const csvFile = file("hand.csv");
     fs.writeFileSync(
@@ -304,36 +347,37 @@ describe("cli", () => {
     const run = await cli(target, ["import", "--input", csvFile, "--error-policy", "skip-failed"]);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /^row 2: INVALID tags: tags is not valid JSON$/m);
-    assert.deepEqual(query(target, "select email, tags from customers"), [{ email: "ann@example.com", tags: '["vip"]' }]);
-    assert.deepEqual(query(target, "select country, city from customer_addresses"), [{ country: "FR", city: "Paris" }]);
-    assert.match(query<{ hash: string }>(target, "select password_hash as hash from persons")[0].hash, /^scrypt\$/);
+    // tags is JSON: text on SQLite, parsed on PostgreSQL.
+    assert.deepEqual((await query(target, "select email, tags from customers")).map((r) => ({ ...r, tags: parsedJson(r.tags) })), [{ email: "ann@example.com", tags: ["vip"] }]);
+    assert.deepEqual(await query(target, "select country, city from customer_addresses"), [{ country: "FR", city: "Paris" }]);
+    assert.match((await query<{ hash: string }>(target, "select password_hash as hash from persons"))[0].hash, /^scrypt\$/);
   });
 
   test("import --org puts every row in that organization", async () => {
-    const target = file("target-org.db");
+    const target = await database("target-org.db");
     const other = /created (org_\w+)/.exec((await ok(target, ["orgs", "create", "--name", "Elsewhere"])).stdout)![1];
     await ok(target, ["import", "--input", file("all.jsonl"), "--org", other]);
-    assert.deepEqual(query(target, "select organization_id, count(*) as n from customers group by 1"), [{ organization_id: other, n: 400 }]);
+    assert.deepEqual(await query(target, "select organization_id, count(*) as n from customers group by 1"), [{ organization_id: other, n: 400 }]);
     const refs = (db: string) => query(db, "select id, external_reference, tags from customers order by id");
-    assert.deepEqual(refs(target), refs(source));
+    assert.deepEqual(await refs(target), await refs(source));
   });
 
-  test("backup writes a readable copy with the same rows", async () => {
+  test("backup writes a readable copy with the same rows", { skip: onPostgres ? "SQLite's online backup; PostgreSQL is backed up with its own tools" : false }, async () => {
     const copy = file("backup.db");
     const run = await ok(source, ["backup", copy]);
     assert.match(run.stdout, /backed up to .*backup\.db: \d+ bytes/);
-    assert.deepEqual(tableCounts(copy), tableCounts(source));
+    assert.deepEqual(await tableCounts(copy), await tableCounts(source));
     const again = await cli(source, ["backup", copy]);
     assert.equal(again.code, 2, "an existing file is not overwritten");
   });
 
   test("a larger round trip: 2,500 customers through jsonl", async () => {
-    const big = file("big.db");
+    const big = await database("big.db");
     await ok(big, ["orgs", "create", "--name", "Big"]);
     await ok(big, ["seed", "--customers", "2500", "--seed", "99"]);
     const exported = file("big.jsonl");
     await ok(big, ["export", "-o", exported]);
-    const target = file("big-target.db");
+    const target = await database("big-target.db");
     await ok(target, ["import", "-i", exported, "--create-orgs", "--batch-size", "300"]);
     const back = file("big-back.jsonl");
     await ok(target, ["export", "-o", back]);
@@ -365,16 +409,39 @@ const WALLET_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b
 describe("cli round trip of customers in every state", () => {
   const dir2 = fs.mkdtempSync(path.join(os.tmpdir(), "customer-cli-roundtrip-"));
   const at = (name: string) => path.join(dir2, name);
-  const source = at("source.db");
-  const withSecrets = at("with-secrets.db");
+  const db = (name: string) => database(name, dir2);
+  let source = "";
+  let withSecrets = "";
   const ids: Record<string, string> = {};
   let bank = "";
   let partner = "";
   let total = 0;
 
+  /**
+   * A standalone copy of the server's database as it is now, named `name`: SQLite's online backup
+   * of the running server; on PostgreSQL a copy of the database (CREATE DATABASE … TEMPLATE), which
+   * nobody may be connected to, so the server stops meanwhile and starts again on it.
+   */
+  async function backUp(server: TestServer, name: string): Promise<{ server: TestServer; copy: string }> {
+    if (!onPostgres) {
+      const copy = await db(name);
+      await (server.app.db as SqliteDatabase).sqlite.backup(copy);
+      return { server, copy };
+    }
+    const hold = holdDatabase(server.databaseUrl);
+    try {
+      await server.close();
+      const copy = await copyTestDatabase(hold.url);
+      databases.set(path.join(dir2, name), Promise.resolve(copy));
+      return { server: await startTestServer({ DATABASE_URL: hold.url }), copy: copy.url };
+    } finally {
+      await hold.release();
+    }
+  }
+
   before(async () => {
     // The source: customers made through the API, in-process, then changed as operators change them.
-    const server = await startTestServer();
+    let server = await startTestServer();
     try {
       bank = (await createOrganization(server, { name: "Round Trip Bank", legalName: "Round Trip Bank plc", countryCode: "GB", dataCenter: "UK_SOUTH" })).id;
       partner = (await createOrganization(server, { name: "Partner Brokers", countryCode: "DE" })).id;
@@ -456,7 +523,7 @@ describe("cli round trip of customers in every state", () => {
       for (let i = 20; i < 23; i++) {
         await mutate(server, "addDocument", "AddDocumentInput", { customerId: ids.manyDocuments, document: { purpose: "OTHER", documentType: "OTHER", name: `page-${i}.pdf` } });
       }
-      await server.app.db.sqlite.backup(source);
+      ({ server, copy: source } = await backUp(server, "source.db"));
 
       // Secrets and a two-factor target: only in the second copy, since they cannot travel.
       ids.secretive = await person("Secretive", {
@@ -466,7 +533,7 @@ describe("cli round trip of customers in every state", () => {
         },
       });
       await mutate(server, "setTwoFactorTarget", "SetTwoFactorTargetInput", { customerId: ids.secretive, targetType: "SMS", targetValue: "+447712000999" });
-      await server.app.db.sqlite.backup(withSecrets);
+      ({ server, copy: withSecrets } = await backUp(server, "with-secrets.db"));
     } finally {
       await server.close();
     }
@@ -476,7 +543,10 @@ describe("cli round trip of customers in every state", () => {
     await ok(source, ["export", "-o", at("source.csv")]);
     total = Object.keys(ids).filter((k) => k !== "secretive").length + 300;
   });
-  after(() => fs.rmSync(dir2, { recursive: true, force: true }));
+  after(async () => {
+    await releaseDatabases();
+    fs.rmSync(dir2, { recursive: true, force: true });
+  });
 
   const customerColumns = (db: string) =>
     query(
@@ -484,9 +554,9 @@ describe("cli round trip of customers in every state", () => {
       `select id, organization_id, status, version, verification_status, verification_level, verification_updated_at, updated_at, updated_by,
          status_before_deactivation, status_before_archive, registration_account, data_center, search_text from customers order by id`,
     );
-  const switches = (db: string) => ({
-    memberships: query(db, "select customer_id, organization_id, active, suspended, management_mode, tags, onboarded_at from memberships order by 1, 2"),
-    wallets: query(db, "select customer_id, address, chain, active, suspended, verified_at from wallets order by 1, 2"),
+  const switches = async (db: string) => ({
+    memberships: await query(db, "select customer_id, organization_id, active, suspended, management_mode, tags, onboarded_at from memberships order by 1, 2"),
+    wallets: await query(db, "select customer_id, address, chain, active, suspended, verified_at from wallets order by 1, 2"),
   });
 
   test("the source has every state", () => {
@@ -506,7 +576,7 @@ describe("cli round trip of customers in every state", () => {
   for (const format of ["jsonl", "csv"] as const) {
     test(`${format}: export, import into a new database, export again: byte for byte the same`, async () => {
       const exported = at(`source.${format}`);
-      const target = at(`target-${format}.db`);
+      const target = await db(`target-${format}.db`);
       const run = await ok(target, ["import", "-i", exported, "--create-orgs", "--batch-size", "50"]);
       assert.match(run.stderr, new RegExp(`imported ${total} of ${total} rows, 0 failed`));
       const back = at(`back.${format}`);
@@ -515,25 +585,34 @@ describe("cli round trip of customers in every state", () => {
 
       // What the export does not show is kept too: where reactivation and restore go back to,
       // the login account, which memberships and wallets a deactivation switched off.
-      assert.deepEqual(customerColumns(target), customerColumns(source));
-      assert.deepEqual(switches(target), switches(source));
-      assert.deepEqual(query(target, "select id, name, legal_name, country_code, data_center from organizations order by id"), query(source, "select id, name, legal_name, country_code, data_center from organizations order by id"));
+      assert.deepEqual(await customerColumns(target), await customerColumns(source));
+      assert.deepEqual(await switches(target), await switches(source));
+      assert.deepEqual(
+        await query(target, "select id, name, legal_name, country_code, data_center from organizations order by id"),
+        await query(source, "select id, name, legal_name, country_code, data_center from organizations order by id"),
+      );
       // One CREATED event per customer, by the import.
-      assert.deepEqual(query(target, "select type, actor, via, count(*) as n from customer_events group by 1, 2, 3"), [{ type: "CREATED", actor: "import", via: "IMPORT", n: total }]);
+      assert.deepEqual(await query(target, "select type, actor, via, count(*) as n from customer_events group by 1, 2, 3"), [{ type: "CREATED", actor: "import", via: "IMPORT", n: total }]);
       // A new verification link only for customers still in their first KYC (NEW, PENDING or REJECTED).
-      const withSession = query<{ status: string; verification_status: string }>(
+      const withSession = await query<{ status: string; verification_status: string }>(
         target,
         "select distinct c.status, c.verification_status from verification_sessions s join customers c on c.id = s.customer_id order by 1, 2",
       );
       assert.deepEqual(withSession, [{ status: "NEW", verification_status: "PENDING" }, { status: "NEW", verification_status: "REJECTED" }]);
-      assert.equal(count(target, "verification_sessions"), query<{ n: number }>(target, "select count(*) as n from customers where verification_url is not null")[0].n);
-      assert.deepEqual(query(target, "select count(*) as n from customers where status = 'NEW' and verification_status in ('PENDING', 'REJECTED') and verification_url is null"), [{ n: 0 }]);
+      assert.equal(await count(target, "verification_sessions"), (await query<{ n: number }>(target, "select count(*) as n from customers where verification_url is not null"))[0].n);
+      assert.deepEqual(await query(target, "select count(*) as n from customers where status = 'NEW' and verification_status in ('PENDING', 'REJECTED') and verification_url is null"), [{ n: 0 }]);
     });
   }
 
   test("imported customers behave as the originals: reactivation and restore go back to where they were", async () => {
-    const copy = at("target-live.db");
-    await ok(at("target-jsonl.db"), ["backup", copy]);
+    // A copy, as it was imported: SQLite by the CLI's backup; PostgreSQL's by CREATE DATABASE … TEMPLATE.
+    const imported = await db("target-jsonl.db");
+    let copy = at("target-live.db");
+    if (onPostgres) {
+      const copied = await copyTestDatabase(imported);
+      databases.set(copy, Promise.resolve(copied));
+      copy = copied.url;
+    } else await ok(imported, ["backup", copy]);
     const server = await startTestServer({ DATABASE_URL: copy });
     try {
       const state = `customer { status wallets { active } memberships { organization { id } active } }`;
@@ -555,7 +634,7 @@ describe("cli round trip of customers in every state", () => {
   test("secrets and two-factor targets are never exported, so they are the only thing that does not come back", async () => {
     const exported = at("with-secrets.jsonl");
     await ok(withSecrets, ["export", "-o", exported]);
-    const target = at("target-secrets.db");
+    const target = await db("target-secrets.db");
     await ok(target, ["import", "-i", exported, "--create-orgs"]);
     const back = records((await ok(target, ["export"])).stdout);
     const expected = records(fs.readFileSync(exported, "utf8")).map((r) => {
@@ -567,7 +646,7 @@ describe("cli round trip of customers in every state", () => {
   });
 
   test("a hand-written row may give part of the state: the rest is a new customer's", async () => {
-    const target = at("target-partial.db");
+    const target = await db("target-partial.db");
     const org = /created (org_\w+)/.exec((await ok(target, ["orgs", "create", "--name", "Partial"])).stdout)![1];
     const input = at("partial.jsonl");
     const person = (name: string, extra: Record<string, unknown> = {}) => JSON.stringify({ type: "PERSON", organizationId: org, person: { firstName: { name } }, ...extra });
@@ -582,26 +661,30 @@ describe("cli round trip of customers in every state", () => {
     );
     const run = await cli(target, ["import", "-i", input, "--error-policy", "skip-failed"]);
     assert.match(run.stderr, /^row 2: DUPLICATE registrationAccount: registrationAccount dee@example.com already belongs to cus_/m);
+    // Booleans: 0/1 on SQLite, true/false on PostgreSQL.
+    const asBooleans = (row: Record<string, unknown>, ...columns: string[]) => ({ ...row, ...Object.fromEntries(columns.map((c) => [c, parsedBoolean(row[c])])) });
     assert.deepEqual(
-      query(target, `select display_name as name, status, version, verification_status as kyc, status_before_deactivation as before, deactivated_at, registration_account as account,
-        verification_url is not null as link from customers order by id`),
+      (
+        await query(target, `select display_name as name, status, version, verification_status as kyc, status_before_deactivation as before, deactivated_at, registration_account as account,
+        verification_url is not null as link from customers order by id`)
+      ).map((r) => asBooleans(r, "link")),
       [
         // Times are stored with milliseconds; the owner's membership is switched off as a deactivation does.
-        { name: "Dee", status: "DEACTIVATED", version: 1, kyc: "PENDING", before: "NEW", deactivated_at: "2024-05-01T10:00:00.000Z", account: "dee@example.com", link: 0 },
+        { name: "Dee", status: "DEACTIVATED", version: 1, kyc: "PENDING", before: "NEW", deactivated_at: "2024-05-01T10:00:00.000Z", account: "dee@example.com", link: false },
         // Verified by its documents: ACTIVE, as a NEW customer that becomes VERIFIED is.
-        { name: "Ver", status: "ACTIVE", version: 1, kyc: "VERIFIED", before: null, deactivated_at: null, account: null, link: 0 },
-        { name: "Plain", status: "NEW", version: 1, kyc: "PENDING", before: null, deactivated_at: null, account: null, link: 1 },
+        { name: "Ver", status: "ACTIVE", version: 1, kyc: "VERIFIED", before: null, deactivated_at: null, account: null, link: false },
+        { name: "Plain", status: "NEW", version: 1, kyc: "PENDING", before: null, deactivated_at: null, account: null, link: true },
       ],
     );
-    assert.deepEqual(query(target, "select active, suspended from memberships order by customer_id"), [
-      { active: 0, suspended: 1 },
-      { active: 1, suspended: 0 },
-      { active: 1, suspended: 0 },
+    assert.deepEqual((await query(target, "select active, suspended from memberships order by customer_id")).map((r) => asBooleans(r, "active", "suspended")), [
+      { active: false, suspended: true },
+      { active: true, suspended: false },
+      { active: true, suspended: false },
     ]);
   });
 
   test("state fields are validated: enums, times, consistent lifecycle and verification", async () => {
-    const target = at("target-invalid.db");
+    const target = await db("target-invalid.db");
     const base = records(fs.readFileSync(at("source.jsonl"), "utf8")).find((r) => r.id === ids.verified)!;
     const variants: [Record<string, unknown>, RegExp][] = [
       [{ status: "SLEEPING" }, /^row 1: INVALID status: /m],

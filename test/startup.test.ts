@@ -8,15 +8,27 @@ import os from "node:os";
 import path from "node:path";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { createTestDatabase, onPostgres, sqlRun, type TestDatabase } from "./helpers";
 
 const ENTRY = path.resolve(__dirname, "../src/index.js");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "customer-api-start-"));
 const children: ChildProcess[] = [];
+const databases: TestDatabase[] = [];
 
-after(() => {
+after(async () => {
   for (const child of children) child.kill("SIGKILL");
+  await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((r) => child.once("exit", r)) : null)));
+  await Promise.all(databases.map((d) => d.release()));
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+/** A new database's DATABASE_URL: the file `name` in the test's folder, or a new PostgreSQL database. */
+async function databaseUrl(name: string): Promise<string> {
+  if (!onPostgres) return path.join(dir, name);
+  const database = await createTestDatabase();
+  databases.push(database);
+  return database.url;
+}
 
 async function start(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<number | null> }> {
   const child = spawn(process.execPath, [ENTRY], {
@@ -54,10 +66,12 @@ async function post(url: string, query: string, variables?: object) {
   return (await res.json()) as any;
 }
 
-test("first start migrates a new database file, seeds the demo data once, and serves GET, POST, the explorer and WebSocket", async () => {
-  const dbFile = path.join(dir, "nested", "dir", "customers.db");
-  const server = await start({ DATABASE_URL: `file:${dbFile}` });
-  assert.ok(fs.existsSync(dbFile), "database file created under a new folder");
+test("first start migrates a new database file, seeds the demo data once, and serves GET, POST, the explorer and WebSocket", async (t) => {
+  const dbFile = onPostgres ? await databaseUrl("customers.db") : path.join(dir, "nested", "dir", "customers.db");
+  const server = await start({ DATABASE_URL: onPostgres ? dbFile : `file:${dbFile}` });
+  await t.test("the file is created under a new folder", { skip: onPostgres ? "a SQLite file" : false }, () => {
+    assert.ok(fs.existsSync(dbFile), "database file created under a new folder");
+  });
 
   const seeded = await post(server.url, "{ organizations { totalCount nodes { name } } customers(first: 100) { totalCount nodes { type } } }");
   assert.equal(seeded.data.customers.totalCount, 12);
@@ -109,7 +123,8 @@ test("first start migrates a new database file, seeds the demo data once, and se
 });
 
 test("SEED_DEMO=false starts empty, and :memory: works", async () => {
-  const server = await start({ DATABASE_URL: ":memory:", SEED_DEMO: "false" });
+  // :memory: is SQLite's; on PostgreSQL a new database.
+  const server = await start({ DATABASE_URL: onPostgres ? await databaseUrl("empty.db") : ":memory:", SEED_DEMO: "false" });
   const result = await post(server.url, "{ customers { totalCount } organizations { totalCount } }");
   assert.deepEqual(result.data, { customers: { totalCount: 0 }, organizations: { totalCount: 0 } });
   assert.equal(await server.stop(), 0);
@@ -120,7 +135,7 @@ test("a bad configuration value stops the start with a message naming the variab
 });
 
 test("after SIGKILL and a restart, a subscriber resumes with `after` and gets every committed change once", async () => {
-  const dbFile = path.join(dir, "killed.db");
+  const dbFile = await databaseUrl("killed.db");
   const first = await start({ DATABASE_URL: dbFile });
   const id = (await post(first.url, "{ customers(first: 1) { nodes { id } } }")).data.customers.nodes[0].id;
   const mutate = (url: string, nickname: string) =>
@@ -170,17 +185,16 @@ test("after SIGKILL and a restart, a subscriber resumes with `after` and gets ev
 });
 
 test("/readyz answers ready once migrations are applied, 503 when one is missing", async () => {
-  const dbFile = path.join(dir, "ready.db");
+  const dbFile = await databaseUrl("ready.db");
   const server = await start({ DATABASE_URL: dbFile, SEED_DEMO: "false" });
   const origin = new URL(server.url).origin;
   const ready = await fetch(`${origin}/readyz`);
   assert.equal(ready.status, 200);
   assert.deepEqual(await ready.json(), { status: "ready" });
-  // Forget the last migration, as a database an older version left behind would look.
-  const Database = require("better-sqlite3");
-  const sqlite = new Database(dbFile);
-  sqlite.prepare("delete from __drizzle_migrations where rowid = (select max(rowid) from __drizzle_migrations)").run();
-  sqlite.close();
+  // Forget the last migration, as a database an older version left behind would look (drizzle
+  // keeps its record in the drizzle schema on PostgreSQL).
+  const migrations = onPostgres ? "drizzle.__drizzle_migrations" : "__drizzle_migrations";
+  assert.equal(await sqlRun(dbFile, `delete from ${migrations} where created_at = (select max(created_at) from ${migrations})`), 1);
   const notReady = await fetch(`${origin}/readyz`);
   assert.equal(notReady.status, 503);
   assert.deepEqual(await notReady.json(), { status: "migrations pending", pending: 1 });
@@ -188,7 +202,7 @@ test("/readyz answers ready once migrations are applied, 503 when one is missing
 });
 
 test("SIGTERM during load: no accepted mutation is lost", async () => {
-  const dbFile = path.join(dir, "graceful.db");
+  const dbFile = await databaseUrl("graceful.db");
   const server = await start({ DATABASE_URL: dbFile });
   const create = (i: number) =>
     fetch(server.url, {
