@@ -3,6 +3,7 @@
 import { UserErrors } from "../services/errors";
 import { keys, migrate, orgs } from "./admin";
 import { backup } from "./backup";
+import { copyToPostgres } from "./copy";
 import { exportCustomers } from "./export";
 import { importCustomers } from "./import";
 import { parseCommandLine } from "./options";
@@ -12,8 +13,8 @@ import { seed } from "./seed";
 export const HELP = `Usage: npm run cli -- <command> [options]
        (or node dist/src/cli.js <command> [options])
 
-Acts on the database DATABASE_URL names (default file:./data/customers.db); opening it applies
-pending migrations.
+Acts on the database DATABASE_URL names: a SQLite file (default file:./data/customers.db) or a
+PostgreSQL database (postgres://user@host:5432/name); opening it applies pending migrations.
 
 Commands:
   migrate                                   apply the migrations in drizzle/ (also done on every start)
@@ -34,12 +35,17 @@ Commands:
   import [--format jsonl|csv] [--input <file>] [--error-policy reject-all|skip-failed]
          [--org <org_id>] [--create-orgs]   create customers from an export (stdin by default)
   backup <file>                             online backup to a new database file (safe while the
-                                            server runs)
+                                            server runs); SQLite only (on PostgreSQL: pg_dump)
+  copy-to-postgres <postgres-url>           copy the SQLite database into an empty PostgreSQL
+                                            database (migrated first), every table in one
+                                            transaction, then compare row counts (exit 1 when
+                                            they differ); the target must hold no rows
 
 Options:
   --progress                                show progress on stderr even when it is not a terminal
-  --batch-size <n>                          rows per transaction (import, seed; default 1000) or
-                                            per page (export; default 500)
+  --batch-size <n>                          rows per transaction (import, seed; default 1000),
+                                            per page (export; default 500) or per INSERT
+                                            (copy-to-postgres; default 500)
   --workers <n>                             threads that parse and validate rows (import, seed;
                                             default: cores - 1, at most 4; 0: the main thread)
   -h, --help                                this help
@@ -95,7 +101,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   const withSub = command === "keys" || command === "orgs";
   const sub = withSub ? rest[0] : undefined;
-  const commands: Record<string, true> = { migrate: true, keys: true, orgs: true, seed: true, export: true, import: true, backup: true };
+  const commands: Record<string, true> = {
+    migrate: true,
+    keys: true,
+    orgs: true,
+    seed: true,
+    export: true,
+    import: true,
+    backup: true,
+    "copy-to-postgres": true,
+  };
   if (!commands[command]) {
     process.stderr.write(`Unknown command: ${positionals.join(" ")}\n\nRun with --help for usage.\n`);
     return 2;
@@ -116,6 +131,8 @@ export async function main(argv: string[]): Promise<number> {
         return await exportCustomers(cli);
       case "import":
         return await importCustomers(cli);
+      case "copy-to-postgres":
+        return await copyToPostgres(cli);
       default:
         return await backup(cli);
     }
