@@ -2,13 +2,20 @@
 // the record as JSON, with the record's lifetime as the key's expiry. A claim is one
 // SET NX GET (Redis 7): it creates the IN_PROGRESS record, or answers the record already there,
 // atomically. Completing and releasing change the record only while it is still this request's
-// claim (compare-and-set in a script), as the database store's conditional update does.
+// claim (compare-and-set in a script), as the database store's conditional update does: each claim
+// carries a random token, so that "this request's claim" is exact.
+//
+// A claim whose reply is lost (Redis slower than the command timeout) may still have been made.
+// The request is refused as having run nothing, so that claim is taken back in the background —
+// only that claim, by its token — or a retry would be told "in progress" until the record expired.
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import type { IdempotencyKeyStore, KeyState, StoredResponse } from "./store";
 import { IDEMPOTENCY_TTL_MS } from "./store";
 
 type RedisRecord =
-  | { requestHash: string; status: "IN_PROGRESS" }
+  | { requestHash: string; status: "IN_PROGRESS"; token: string }
   | { requestHash: string; status: "DONE"; response: StoredResponse };
 
 // KEYS[1] the record; ARGV: the value it must hold, then the new value and its lifetime in ms.
@@ -29,8 +36,13 @@ type WithRecordCommands = Redis & {
   compareAndDelete(key: string, expected: string): Promise<null>;
 };
 
+/** Attempts to take back a claim whose reply was lost, and the pause before each. */
+const UNCLAIM_PAUSES_MS = [0, 1_000, 2_000, 4_000, 8_000, 16_000];
+
 export class RedisIdempotencyStore implements IdempotencyKeyStore {
   private readonly redis: WithRecordCommands;
+  /** The claims this process holds, by record key: what complete and release compare with. */
+  private readonly claims = new Map<string, string>();
 
   constructor(
     redis: Redis,
@@ -43,8 +55,31 @@ export class RedisIdempotencyStore implements IdempotencyKeyStore {
   }
 
   async claim(key: string, requestHash: string): Promise<KeyState> {
-    const existing = await this.redis.set(recordKey(key), claimOf(requestHash), "PX", this.ttlMs, "NX", "GET");
-    return stateOf(existing, requestHash) ?? { kind: "claimed" };
+    const claim = claimOf(requestHash);
+    let existing: string | null;
+    try {
+      existing = await this.redis.set(recordKey(key), claim, "PX", this.ttlMs, "NX", "GET");
+    } catch (error) {
+      void this.takeBack(key, claim);
+      throw error;
+    }
+    const state = stateOf(existing, requestHash);
+    if (state) return state;
+    this.claims.set(key, claim);
+    return { kind: "claimed" };
+  }
+
+  /** Deletes `claim` if it was made after all, retrying while Redis does not answer. */
+  private async takeBack(key: string, claim: string): Promise<void> {
+    for (const pause of UNCLAIM_PAUSES_MS) {
+      await sleep(pause);
+      try {
+        await this.redis.compareAndDelete(recordKey(key), claim);
+        return;
+      } catch {
+        // Still unreachable: try again later; the record expires in the end regardless.
+      }
+    }
   }
 
   async peek(key: string, requestHash: string): Promise<KeyState | undefined> {
@@ -52,12 +87,18 @@ export class RedisIdempotencyStore implements IdempotencyKeyStore {
   }
 
   async complete(key: string, requestHash: string, response: StoredResponse): Promise<void> {
+    const claim = this.claims.get(key);
+    if (!claim) return;
+    this.claims.delete(key);
     const done: RedisRecord = { requestHash, status: "DONE", response };
-    await this.redis.compareAndSet(recordKey(key), claimOf(requestHash), JSON.stringify(done), this.ttlMs);
+    await this.redis.compareAndSet(recordKey(key), claim, JSON.stringify(done), this.ttlMs);
   }
 
   async release(key: string, requestHash: string): Promise<void> {
-    await this.redis.compareAndDelete(recordKey(key), claimOf(requestHash));
+    const claim = this.claims.get(key);
+    if (!claim) return;
+    this.claims.delete(key);
+    await this.redis.compareAndDelete(recordKey(key), claim);
   }
 
   /** Nothing to do: Redis expires each record by itself. */
@@ -71,9 +112,9 @@ function recordKey(key: string): string {
   return `idempotency:${key}`;
 }
 
-/** An IN_PROGRESS record's value, the same text every time, so that a script can compare it. */
+/** A new IN_PROGRESS record's value: unique to this claim, so that a script can compare with it exactly. */
 function claimOf(requestHash: string): string {
-  const claim: RedisRecord = { requestHash, status: "IN_PROGRESS" };
+  const claim: RedisRecord = { requestHash, status: "IN_PROGRESS", token: randomUUID() };
   return JSON.stringify(claim);
 }
 
