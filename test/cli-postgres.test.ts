@@ -466,7 +466,7 @@ describe("cli on PostgreSQL", { skip }, () => {
       assert.deepEqual(await pgSnapshot(other), one);
     });
 
-    test("usage mistakes: no target, a target that is not PostgreSQL, a source that is PostgreSQL", async () => {
+    test("usage mistakes: no target, a target that is not PostgreSQL, a source that is PostgreSQL; a target that does not exist", async () => {
       const none = await cli(source, ["copy-to-postgres"]);
       assert.equal(none.code, 2);
       assert.match(none.stderr, /copy-to-postgres needs one PostgreSQL database/);
@@ -475,6 +475,11 @@ describe("cli on PostgreSQL", { skip }, () => {
       const fromPostgres = await cli(target, ["copy-to-postgres", target]);
       assert.equal(fromPostgres.code, 2);
       assert.match(fromPostgres.stderr, /names a PostgreSQL database already/);
+      const missing = new URL(target);
+      missing.pathname = `/${databaseOf(target)}_missing`;
+      const unopened = await cli(source, ["copy-to-postgres", missing.toString()]);
+      assert.equal(unopened.code, 1);
+      assert.match(unopened.stderr, /^copy-to-postgres: the target database could not be opened and migrated: database ".*_missing" does not exist$/m);
       const help = await ok(source, ["--help"]);
       assert.match(help.stdout, /copy-to-postgres <postgres-url>/);
     });

@@ -135,7 +135,12 @@ export async function copyToPostgres(cli: Cli): Promise<number> {
   const postgres = openPostgres(target, (error) => process.stderr.write(`PostgreSQL: ${error.message}\n`));
   const { pool } = postgres;
   try {
-    await migratePostgres(postgres);
+    try {
+      await migratePostgres(postgres);
+    } catch (error) {
+      // Unreachable, refused, no such database: the server's own words (never the URL, which may hold a password).
+      throw new CopyRefused(`the target database could not be opened and migrated: ${(error as Error).message}`);
+    }
 
     // One read transaction: every table (and its count) from the same snapshot.
     sqlite.exec("BEGIN");
