@@ -175,7 +175,7 @@ describe("the bus across instances", { skip }, () => {
         .insert(customerEvents)
       .values({ id: `event_${++seq}`, type: "UPDATED", customerId, organizationId: "org_1", changedFields: ["nickname", "emails.0"], actor: "test", via: "API", occurredAt: new Date().toISOString() })
         .returning()
-        .get(),
+        .then(([row]) => row),
     );
 
   test("events arrive as plain rows, in seq order: a gap (a late or lost event of another instance) is read from the log", async () => {
