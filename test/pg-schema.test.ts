@@ -357,11 +357,11 @@ describe("rows read back from PostgreSQL as from SQLite", { skip: POSTGRES_URL ?
     await admin.connect();
     await admin.query(`create database "${database}"`);
     pg = openPostgres(withDatabase(POSTGRES_URL!, database));
-    sqlite = openDatabase(":memory:");
+    sqlite = await openDatabase(":memory:");
   });
 
   after(async () => {
-    sqlite?.close();
+    await sqlite?.close();
     await pg?.pool.end();
     await admin?.query(`drop database if exists "${database}" with (force)`);
     await admin?.end();

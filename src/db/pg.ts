@@ -67,6 +67,22 @@ export async function migratePostgres({ db, pool }: Postgres): Promise<void> {
 }
 
 /**
+ * A connection that runs one query at a time, in the order they were sent. Inside a transaction
+ * (or a snapshot) every query must go to its one connection, and loaders batch theirs in parallel;
+ * node-postgres queues them itself, but deprecates that and drops it in pg 9.
+ */
+function oneQueryAtATime(client: PoolClient): PoolClient {
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  let tail: Promise<unknown> = Promise.resolve();
+  const queued = (...args: unknown[]) => {
+    const result = tail.then(() => query(...args));
+    tail = result.catch(() => undefined);
+    return result;
+  };
+  return new Proxy(client, { get: (target, property) => (property === "query" ? queued : Reflect.get(target, property, target)) });
+}
+
+/**
  * Search folds case with lower(), which is Unicode-aware only under a UTF-8 LC_CTYPE; and SQLite
  * orders text by code point, as the C collations do. Another locale works, with a warning.
  */
@@ -106,7 +122,7 @@ export async function openPostgresDatabase(url: string, log?: DatabaseLog): Prom
   const onConnection = new WeakMap<PoolClient, Db>();
   const drizzleOn = (client: PoolClient): Db => {
     let db = onConnection.get(client);
-    if (!db) onConnection.set(client, (db = drizzle(client, { schema, logger: countingLogger }) as unknown as Db));
+    if (!db) onConnection.set(client, (db = drizzle(oneQueryAtATime(client), { schema, logger: countingLogger }) as unknown as Db));
     return db;
   };
 
@@ -152,7 +168,7 @@ export async function openPostgresDatabase(url: string, log?: DatabaseLog): Prom
         throw error;
       }
       return {
-        read: drizzle(client, { schema, logger: countingLogger }) as unknown as Db,
+        read: drizzle(oneQueryAtATime(client), { schema, logger: countingLogger }) as unknown as Db,
         async end() {
           try {
             await client.query("commit");
