@@ -397,16 +397,19 @@ const referenceHolder = perConnection((db) =>
     .prepare(),
 );
 
-/** Inserts a new customer's profile, addresses, documents and preferences (after its own row), a statement per table. */
-export async function insertCustomerParts(tx: Db, rows: NewCustomerRows): Promise<void> {
-  if (rows.person) await insertRows(tx, persons, [rows.person]);
-  await insertRows(tx, personNames, rows.names);
-  await insertRows(tx, telephoneNumbers, rows.phones);
-  await insertRows(tx, secretQuestions, rows.secretQuestions);
-  if (rows.company) await insertRows(tx, companies, [rows.company]);
-  await insertRows(tx, customerAddresses, rows.addresses);
-  await insertRows(tx, documents, rows.documents);
-  await insertRows(tx, notificationPreferences, rows.preferences);
+/**
+ * Inserts new customers' profiles, addresses, documents and preferences (after their own rows),
+ * table by table, several rows a statement.
+ */
+export async function insertCustomerParts(tx: Db, rows: readonly NewCustomerRows[]): Promise<void> {
+  await insertRows(tx, persons, rows.flatMap((r) => (r.person ? [r.person] : [])));
+  await insertRows(tx, personNames, rows.flatMap((r) => r.names));
+  await insertRows(tx, telephoneNumbers, rows.flatMap((r) => r.phones));
+  await insertRows(tx, secretQuestions, rows.flatMap((r) => r.secretQuestions));
+  await insertRows(tx, companies, rows.flatMap((r) => (r.company ? [r.company] : [])));
+  await insertRows(tx, customerAddresses, rows.flatMap((r) => r.addresses));
+  await insertRows(tx, documents, rows.flatMap((r) => r.documents));
+  await insertRows(tx, notificationPreferences, rows.flatMap((r) => r.preferences));
 }
 
 export class CustomerService {
@@ -467,7 +470,7 @@ export class CustomerService {
     // payload carries the verification URL.
     const verification = this.verification.opening(rows.customer, rows.documents, at);
     const customer = await insertRow(tx, customers, { ...rows.customer, ...verification.columns });
-    await insertCustomerParts(tx, rows);
+    await insertCustomerParts(tx, [rows]);
     await insertRows(tx, memberships, [rows.membership]);
     await insertRows(tx, verificationSessions, [verification.session]);
 

@@ -22,18 +22,12 @@ import type { Database as AppDatabase, Db } from "../db/client";
 import { inListParameter, listParameter } from "../db/dialect";
 import { executePrepared } from "../db/query";
 import {
-  companies,
   customerAddresses,
   customerEvents,
   customers,
   documents,
   memberships,
-  notificationPreferences,
   organizations as organizationsTable,
-  personNames,
-  persons,
-  secretQuestions,
-  telephoneNumbers,
   verificationSessions,
   wallets,
   type RegistrationPolicyRow,
@@ -45,6 +39,7 @@ import { DATA_CENTER_IDS, type Channel } from "../types/enums";
 import type { Actor } from "./actor";
 import {
   createdFields,
+  insertCustomerParts,
   newCustomerRows,
   referenceTaken,
   type CustomerService,
@@ -665,14 +660,7 @@ async function insertWritten(tx: Db, written: readonly Written[]): Promise<void>
   if (written.length === 0) return;
   const parts = written.map((w) => w.planned);
   await insertRows(tx, customers, parts.map((r) => r.customer));
-  await insertRows(tx, persons, parts.flatMap((r) => (r.person ? [r.person] : [])));
-  await insertRows(tx, personNames, parts.flatMap((r) => r.names));
-  await insertRows(tx, telephoneNumbers, parts.flatMap((r) => r.phones));
-  await insertRows(tx, secretQuestions, parts.flatMap((r) => r.secretQuestions));
-  await insertRows(tx, companies, parts.flatMap((r) => (r.company ? [r.company] : [])));
-  await insertRows(tx, customerAddresses, parts.flatMap((r) => r.addresses));
-  await insertRows(tx, documents, parts.flatMap((r) => r.documents));
-  await insertRows(tx, notificationPreferences, parts.flatMap((r) => r.preferences));
+  await insertCustomerParts(tx, parts);
   await insertRows(tx, memberships, written.flatMap((w) => w.memberships));
   await insertRows(tx, wallets, written.flatMap((w) => w.wallets));
   await insertRows(tx, customerEvents, written.map((w) => w.event));
