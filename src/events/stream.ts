@@ -18,6 +18,12 @@ export interface EventSelection {
 }
 
 const REPLAY_BATCH = 500;
+/**
+ * With several instances, how often a listening feed also reads the log for events it has not
+ * received: an instance that dies between its commit and its publish (or a publish lost while Redis
+ * was down) would otherwise leave its last events undelivered until a later event showed the gap.
+ */
+export const LOG_POLL_MS = 1_000;
 /** Live events a stream may hold for a subscriber that does not keep up; beyond, the stream fails. */
 const MAX_WAITING = 10_000;
 
@@ -113,6 +119,7 @@ class LiveFeed {
   private lastSeq = 0;
   private held: CustomerEventRow[] | null = null;
   private period = 0;
+  private poll: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly bus: EventBus,
@@ -144,6 +151,10 @@ class LiveFeed {
     }
     this.open += 1;
     if (!this.stop && baseline !== undefined) this.lastSeq = baseline;
+    if (!this.stop && this.bus.distributed) {
+      const period = this.period;
+      this.poll = setInterval(() => void this.catchUp(period), LOG_POLL_MS).unref();
+    }
     this.stop ??= this.bus.listen(Topic.CustomerEvent, this.bus.distributed ? (event) => this.inOrder(event) : (event) => this.deliver(event));
     return queue;
   }
@@ -208,6 +219,32 @@ class LiveFeed {
     }
   }
 
+  /**
+   * Reads the log after the last event fanned out and delivers what is there (see LOG_POLL_MS).
+   * Events that arrive meanwhile wait, then go through inOrder as usual. Skipped while a gap is
+   * being read, which reads the log anyway.
+   */
+  private async catchUp(period: number): Promise<void> {
+    if (this.held || period !== this.period) return;
+    const held: CustomerEventRow[] = (this.held = []);
+    try {
+      const missing = await this.db.select().from(customerEvents).where(gt(customerEvents.seq, this.lastSeq)).orderBy(asc(customerEvents.seq)).limit(REPLAY_BATCH);
+      if (period !== this.period) return;
+      for (const event of missing) {
+        if (event.seq <= this.lastSeq) continue;
+        this.lastSeq = event.seq;
+        this.deliver(event);
+      }
+    } catch {
+      // The log could not be read: the next poll tries again.
+    } finally {
+      if (period === this.period && this.held === held) {
+        this.held = null;
+        for (const event of held.sort((x, y) => x.seq - y.seq)) this.inOrder(event);
+      }
+    }
+  }
+
   private deliver(event: CustomerEventRow): void {
     const queues = this.byCustomer.get(event.customerId);
     if (queues) for (const queue of queues) queue.offer(event);
@@ -227,6 +264,8 @@ class LiveFeed {
     if (this.open === 0) {
       this.stop?.();
       this.stop = null;
+      if (this.poll) clearInterval(this.poll);
+      this.poll = null;
       // The next stream starts from what is published then, not from where this period stopped.
       this.period += 1;
       this.lastSeq = 0;
