@@ -39,11 +39,12 @@ export interface CustomerListArgs extends PageArgs {
   search?: string | null;
 }
 
-const SORT_KEYS: Record<CustomerOrderField, SQL> = {
-  CREATED_AT: sql`${customers.createdAt}`,
-  UPDATED_AT: sql`${customers.updatedAt}`,
-  DISPLAY_NAME: lowerText(customers.displayName),
-  EMAIL: sql`coalesce(${customers.email}, '')`,
+// Built when used: the tables and the SQL dialect are chosen when the database opens (src/db/bind.ts).
+const SORT_KEYS: Record<CustomerOrderField, () => SQL> = {
+  CREATED_AT: () => sql`${customers.createdAt}`,
+  UPDATED_AT: () => sql`${customers.updatedAt}`,
+  DISPLAY_NAME: () => lowerText(customers.displayName),
+  EMAIL: () => sql`coalesce(${customers.email}, '')`,
 };
 
 const has = <T>(list: T[] | null | undefined): list is T[] => Array.isArray(list) && list.length > 0;
@@ -127,7 +128,7 @@ function prepare(args: CustomerListArgs, access: Access | undefined) {
   const conditions = filterConditions(args.filter ?? {}, args.search);
   const visible = customerVisible(access);
   if (visible) conditions.push(visible);
-  const sortKey = SORT_KEYS[field];
+  const sortKey = SORT_KEYS[field]();
   const page = keyset(request, [sortKey, sql`${customers.id}`], descending);
   return { request, conditions, sortKey, page };
 }
