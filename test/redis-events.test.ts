@@ -12,7 +12,7 @@ import WebSocket from "ws";
 import type { Database } from "../src/db/client";
 import { customerEvents, type CustomerEventRow } from "../src/db/schema";
 import { createEventBus, Topic, type EventBus } from "../src/events/pubsub";
-import { listeningStreams, openCustomerEventStream } from "../src/events/stream";
+import { listeningStreams, LOG_POLL_MS, openCustomerEventStream } from "../src/events/stream";
 import { collectSubscription, createCustomer, createOrganization, openTestDatabase, personInput, startTestServer, type TestServer } from "./helpers";
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -194,6 +194,32 @@ describe("the bus across instances", { skip }, () => {
     assert.equal(listeningStreams(busA), 1);
     await stream.return();
     assert.equal(listeningStreams(busA), 0);
+  });
+
+  test("a feed starts from the log's last event: an earlier event that arrives after a later one is not dropped", async () => {
+    const committedBefore = await logged("cus_z");
+    assert.equal(listeningStreams(busA), 0);
+    const stream = await openCustomerEventStream(db.read, busA, { customerId: "cus_z" });
+    const [first, second] = [await logged("cus_z"), await logged("cus_z")];
+    // A's own later event comes first; B's earlier one is still on its way.
+    busA.publish(Topic.CustomerEvent, second);
+    assert.deepEqual((await stream.next()).value, first);
+    assert.deepEqual((await stream.next()).value, second);
+    // B's arrives late: not given twice; and one committed before anyone listened is not owed.
+    busB.publish(Topic.CustomerEvent, first);
+    busB.publish(Topic.CustomerEvent, committedBefore);
+    const third = await logged("cus_z");
+    busA.publish(Topic.CustomerEvent, third);
+    assert.deepEqual((await stream.next()).value, third);
+    await stream.return();
+  });
+
+  test("an event that was committed but never published (its instance died) arrives from the log", async () => {
+    const stream = await openCustomerEventStream(db.read, busA, { customerId: "cus_w" });
+    const unpublished = await logged("cus_w");
+    const timeout = pause(LOG_POLL_MS * 5).then(() => ({ value: "nothing within five polls", done: false }));
+    assert.deepEqual((await Promise.race([stream.next(), timeout])).value, unpublished);
+    await stream.return();
   });
 
   test("side-effect subscribers get only their own instance's events", async () => {

@@ -12,6 +12,7 @@ import pino from "pino";
 import WebSocket from "ws";
 import { LeakyBuckets } from "../src/server/limits/buckets";
 import { RedisBuckets } from "../src/server/limits/redis-buckets";
+import { RedisIdempotencyStore } from "../src/server/idempotency/redis-store";
 import { createOrganization, personInput, startTestServer, tableCounts, type TestServer } from "./helpers";
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -168,6 +169,36 @@ describe("two instances on one Redis", { skip: REDIS_URL ? false : "REDIS_URL is
       assert.deepEqual(await shared.take(key, cost), local.take(key, cost), `after ${later} ms, cost ${cost}`);
       assert.deepEqual(await shared.peek(key), local.peek(key));
     }
+  });
+
+  test("an idempotency claim whose reply was lost is taken back: the retry runs instead of waiting 24 h", async () => {
+    // The claim reaches Redis, but its reply does not reach the instance (slower than the command
+    // timeout): the request is refused as having run nothing, so the claim must not stay behind.
+    let lose = true;
+    const lossy = new Proxy(redis, {
+      get(target, property) {
+        if (property === "set") {
+          return async (...args: Parameters<Redis["set"]>) => {
+            const reply = await (target.set as (...a: unknown[]) => Promise<unknown>)(...args);
+            if (!lose) return reply;
+            lose = false;
+            throw new Error("Command timed out");
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const store = new RedisIdempotencyStore(lossy);
+    const key = `lost-${randomUUID()}`;
+    await assert.rejects(store.claim(key, "hash"), /timed out/);
+    for (let i = 0; i < 50 && (await redis.exists(`idempotency:${key}`)); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(await redis.exists(`idempotency:${key}`), 0, "the lost claim was deleted");
+    assert.deepEqual(await store.claim(key, "hash"), { kind: "claimed" });
+    // Another request's live claim is never taken back: only the exact claim that was lost.
+    assert.deepEqual(await new RedisIdempotencyStore(redis).claim(key, "hash"), { kind: "inProgress" });
+    await store.complete(key, "hash", { httpStatus: 200, body: "{}" });
+    assert.deepEqual(await store.claim(key, "hash"), { kind: "replay", response: { httpStatus: 200, body: "{}" } });
   });
 
   test("with Redis's clock, a bucket's key expires once it would be full again", async () => {
