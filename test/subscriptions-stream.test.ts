@@ -3,9 +3,10 @@
 import "reflect-metadata";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import type { Database } from "../src/db/client";
 import { customerEventRow, openTestDatabase } from "./helpers";
-import type { CustomerEventRow } from "../src/db/schema";
+import { customerEvents, type CustomerEventRow } from "../src/db/schema";
 import { createEventBus, Topic } from "../src/events/pubsub";
 import { listeningStreams, openCustomerEventStream } from "../src/events/stream";
 import { UNRESTRICTED } from "../src/auth/principal";
@@ -84,4 +85,30 @@ test("customerUpdated: a subscriber that leaves while waiting for the next state
   await states.return!();
   assert.equal(listeningStreams(bus), 0, "no longer listening, with no event published");
   assert.deepEqual(await waiting, { value: undefined, done: true });
+});
+
+test("live events that arrive while the log is replayed are not given again after the replay", async () => {
+  const bus = createEventBus();
+  const log = () =>
+    db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(customerEvents)
+        .values({ id: `evt_replay_${randomUUID()}`, type: "UPDATED", customerId: "cus_replay", organizationId: "org_1", changedFields: ["nickname"], actor: "test", via: "API", occurredAt: new Date().toISOString() })
+        .returning();
+      return row;
+    });
+  const from = await log();
+  const replayed = await log();
+  const stream = await openCustomerEventStream(db.read, bus, { customerId: "cus_replay", after: from.id });
+  // Two more are committed and published before the subscriber reads anything: the replay reads
+  // them from the log as well, and they also wait in the live queue.
+  const [third, fourth] = [await log(), await log()];
+  bus.publish(Topic.CustomerEvent, third);
+  bus.publish(Topic.CustomerEvent, fourth);
+  const received = [(await stream.next()).value, (await stream.next()).value, (await stream.next()).value].map((e) => e?.id);
+  assert.deepEqual(received, [replayed.id, third.id, fourth.id]);
+  const fifth = await log();
+  bus.publish(Topic.CustomerEvent, fifth);
+  assert.equal((await stream.next()).value?.id, fifth.id, "the next live event, not a repeat");
+  await stream.return();
 });

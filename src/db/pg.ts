@@ -38,7 +38,8 @@ export interface Postgres {
  * raise it as an uncaught exception and end the process.
  */
 export function openPostgres(url: string, onError: (error: Error) => void = () => {}): Postgres {
-  const pool = new Pool({ connectionString: url });
+  // TCP keepalive, so that a connection to a server that went away is noticed.
+  const pool = new Pool({ connectionString: url, keepAlive: true });
   pool.on("error", onError);
   return { pool, db: drizzle(pool, { schema }) };
 }
@@ -117,13 +118,34 @@ export async function openPostgresDatabase(url: string, log?: DatabaseLog): Prom
   const expected = readMigrationFiles({ migrationsFolder: PG_MIGRATIONS }).length;
   const read = drizzle(pool, { schema, logger: countingLogger }) as unknown as Db;
 
-  // One drizzle instance per pooled connection, so that statements prepared per connection
-  // (src/services/prepared.ts) are kept while the connection lives.
-  const onConnection = new WeakMap<PoolClient, Db>();
-  const drizzleOn = (client: PoolClient): Db => {
-    let db = onConnection.get(client);
-    if (!db) onConnection.set(client, (db = drizzle(oneQueryAtATime(client), { schema, logger: countingLogger }) as unknown as Db));
-    return db;
+  // Per pooled connection: its queries one at a time, and one drizzle instance over it, so that
+  // statements prepared per connection (src/services/prepared.ts) are kept while it lives.
+  const connections = new WeakMap<PoolClient, { queued: PoolClient; db: Db }>();
+  const connectionOf = (client: PoolClient) => {
+    let connection = connections.get(client);
+    if (!connection) {
+      const queued = oneQueryAtATime(client);
+      connections.set(client, (connection = { queued, db: drizzle(queued, { schema, logger: countingLogger }) as unknown as Db }));
+    }
+    return connection;
+  };
+  // A checked-out connection has no listener of the pool's: one the server ends mid-transaction
+  // would otherwise be an uncaught error. The query in progress fails, and the connection is dropped.
+  const checkOut = async (): Promise<{ client: PoolClient; done: (broken?: Error) => void }> => {
+    const client = await pool.connect();
+    let lost: Error | undefined;
+    const onError = (err: Error) => {
+      lost = err;
+      log?.error({ err }, "a database connection was lost during a transaction");
+    };
+    client.on("error", onError);
+    return {
+      client,
+      done: (broken) => {
+        client.off("error", onError);
+        client.release(broken ?? lost);
+      },
+    };
   };
 
   // Transactions of this process queue here before taking a connection: waiting for the lock
@@ -140,41 +162,47 @@ export async function openPostgresDatabase(url: string, log?: DatabaseLog): Prom
       tail = new Promise<void>((resolve) => (release = resolve));
       await previous;
       try {
-        const client = await pool.connect();
+        const checkedOut = await checkOut();
+        const { queued, db } = connectionOf(checkedOut.client);
         // A connection that could not roll back is destroyed rather than given back to the pool.
         let broken: Error | undefined;
         try {
-          await client.query("begin");
-          await client.query("select pg_advisory_xact_lock($1)", [WRITE_LOCK]);
-          const result = await fn(drizzleOn(client));
-          await client.query("commit");
+          // READ COMMITTED whatever the server's default: each statement, and the seq trigger,
+          // sees every transaction committed before the lock was granted. A session left idle in
+          // the transaction (its instance cut off rather than dead) is ended by the server, so
+          // that the other instances' writes do not wait for TCP to give up.
+          await queued.query("begin isolation level read committed; set local idle_in_transaction_session_timeout = '60s'");
+          await queued.query("select pg_advisory_xact_lock($1)", [WRITE_LOCK]);
+          const result = await fn(db);
+          await queued.query("commit");
           return result;
         } catch (error) {
-          await client.query("rollback").catch((rollbackError: Error) => (broken = rollbackError));
+          await queued.query("rollback").catch((rollbackError: Error) => (broken = rollbackError));
           throw error;
         } finally {
-          client.release(broken);
+          checkedOut.done(broken);
         }
       } finally {
         release();
       }
     },
     async snapshot(): Promise<Snapshot> {
-      const client = await pool.connect();
+      const checkedOut = await checkOut();
+      const { queued, db } = connectionOf(checkedOut.client);
       try {
-        await client.query("begin isolation level repeatable read read only");
+        await queued.query("begin isolation level repeatable read read only");
       } catch (error) {
-        client.release(error instanceof Error ? error : undefined);
+        checkedOut.done(error instanceof Error ? error : undefined);
         throw error;
       }
       return {
-        read: drizzle(oneQueryAtATime(client), { schema, logger: countingLogger }) as unknown as Db,
+        read: db,
         async end() {
           try {
-            await client.query("commit");
-            client.release();
+            await queued.query("commit");
+            checkedOut.done();
           } catch (error) {
-            client.release(error instanceof Error ? error : undefined);
+            checkedOut.done(error instanceof Error ? error : undefined);
             throw error;
           }
         },

@@ -87,10 +87,12 @@ class LiveQueue {
     return new Promise((resolve) => this.takers.push(resolve));
   }
 
-  /** After a replay up to `seq`: the live events it already gave are dropped, waiting or to come. */
+  /**
+   * After a replay up to `seq`: the live events it already gave are dropped, waiting or to come
+   * (live events past `seq` may have arrived during the replay; those up to it still wait).
+   */
   skipThrough(seq: number): void {
-    if (seq <= this.lastSeq) return;
-    this.lastSeq = seq;
+    if (seq > this.lastSeq) this.lastSeq = seq;
     while (this.waiting.length && this.waiting[0].seq <= seq) this.waiting.shift();
   }
 
@@ -133,7 +135,8 @@ class LiveFeed {
    * its way from another instance would be dropped as out of order.) Read only when idle.
    */
   async baseline(): Promise<number | undefined> {
-    if (!this.bus.distributed || this.stop) return undefined;
+    // Read even while streams listen: the last of them may close before this one starts.
+    if (!this.bus.distributed) return undefined;
     const [last] = await this.db.select({ seq: customerEvents.seq }).from(customerEvents).orderBy(desc(customerEvents.seq)).limit(1);
     return last?.seq ?? 0;
   }
@@ -181,6 +184,7 @@ class LiveFeed {
 
   private async fillGaps(period: number): Promise<void> {
     const held = this.held ?? [];
+    let retrying = false;
     try {
       while (held.length && period === this.period) {
         held.sort((x, y) => x.seq - y.seq);
@@ -207,15 +211,21 @@ class LiveFeed {
         }
       }
     } catch {
-      // The log could not be read: the held events go out as they are, and streams skip the gap
-      // (subscribers resume with `after` their last event).
-      for (const event of held.sort((x, y) => x.seq - y.seq)) {
-        if (event.seq <= this.lastSeq) continue;
-        this.lastSeq = event.seq;
-        this.deliver(event);
+      if (period === this.period && held.length < MAX_WAITING) {
+        // The log could not be read: the held events (and those arriving) wait, and the read is
+        // tried again after a poll interval.
+        retrying = true;
+        setTimeout(() => void this.fillGaps(period), LOG_POLL_MS).unref();
+      } else {
+        // Too many waiting: they go out as they are, and streams skip the gap.
+        for (const event of held.sort((x, y) => x.seq - y.seq)) {
+          if (event.seq <= this.lastSeq) continue;
+          this.lastSeq = event.seq;
+          this.deliver(event);
+        }
       }
     } finally {
-      if (period === this.period) this.held = null;
+      if (period === this.period && !retrying) this.held = null;
     }
   }
 

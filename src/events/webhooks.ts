@@ -36,7 +36,7 @@ const FAN_OUT_BATCH = 200;
 const DELIVERY_BATCH = 20;
 // How much longer than the request's timeout a delivery's lease lasts: room for the URL's DNS
 // check, the outcome's write and clocks that differ a little between instances.
-const LEASE_MARGIN_MS = 5_000;
+const LEASE_MARGIN_MS = 30_000;
 
 // Private, loopback, link-local and unspecified ranges: never a webhook's destination (SSRF).
 const PRIVATE = new BlockList();
@@ -308,9 +308,10 @@ function leaseLost(logger: Logger, delivery: WebhookDeliveryRow): null {
  * the request's timeout, so that no other instance takes a delivery over while it is in flight.
  */
 async function deliverDue(db: Database, config: Config, logger: Logger, owner: string, onAttempt: (outcome: WebhookOutcome) => void): Promise<number> {
-  const at = now();
-  const until = new Date(Date.parse(at) + config.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS).toISOString();
   const claimed = await db.transaction(async (tx) => {
+    // Timed once the transaction runs: waiting for the write lock does not shorten the lease.
+    const at = now();
+    const until = new Date(Date.parse(at) + config.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS).toISOString();
     const deliveries = await claimDueDeliveries(tx, owner, at, until, DELIVERY_BATCH);
     if (!deliveries.length) return [];
     const endpoints = await tx.select().from(webhookEndpoints).where(inArray(webhookEndpoints.id, [...new Set(deliveries.map((d) => d.endpointId))]));

@@ -26,8 +26,9 @@ import { changeCustomers, findCustomer, touchCustomer } from "./customer-tx";
 import { UserErrors } from "./errors";
 import { parseInput, text } from "./validation";
 
-// Open challenges and sessions that a deactivation suspends and a reactivation reopens.
-const SUSPENDABLE = [walletChallenges, twoFactorChallenges, verificationSessions] as const;
+// Open challenges and sessions that a deactivation suspends and a reactivation reopens (a function:
+// the tables are bound when the database opens, src/db/bind.ts).
+const suspendable = () => [walletChallenges, twoFactorChallenges, verificationSessions] as const;
 
 function refuse(customer: CustomerRow, action: string, allowed: string[]): never {
   throw UserErrors.of(
@@ -52,7 +53,7 @@ export class LifecycleService {
       const switchedOff = { active: false, suspended: true };
       await tx.update(wallets).set(switchedOff).where(and(eq(wallets.customerId, customer.id), eq(wallets.active, true)));
       await tx.update(memberships).set(switchedOff).where(and(eq(memberships.customerId, customer.id), eq(memberships.active, true)));
-      for (const table of SUSPENDABLE) {
+      for (const table of suspendable()) {
         await tx.update(table).set({ status: "SUSPENDED" }).where(and(eq(table.customerId, customer.id), eq(table.status, "OPEN")));
       }
       return touchCustomer(
@@ -75,7 +76,7 @@ export class LifecycleService {
       const switchedOn = { active: true, suspended: false };
       await tx.update(wallets).set(switchedOn).where(and(eq(wallets.customerId, customer.id), eq(wallets.suspended, true)));
       await tx.update(memberships).set(switchedOn).where(and(eq(memberships.customerId, customer.id), eq(memberships.suspended, true)));
-      for (const table of SUSPENDABLE) {
+      for (const table of suspendable()) {
         const suspended = and(eq(table.customerId, customer.id), eq(table.status, "SUSPENDED"));
         await tx.update(table).set({ status: "OPEN" }).where(and(suspended, gte(table.expiresAt, at)));
         await tx.update(table).set({ status: "EXPIRED" }).where(and(suspended, lt(table.expiresAt, at)));
