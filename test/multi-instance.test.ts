@@ -154,3 +154,19 @@ test("three instances: writes through two, one killed mid-stream; the subscriber
   assert.equal(byWebhookId.size, all.length, "one webhook-id per event: a repeat is a retry of the same delivery");
   assert.ok(received.length - all.length <= 20, `${received.length - all.length} repeated posts (at most the killed instance's claimed batch)`);
 });
+
+test("instances started together on a new database seed the demo data once", { timeout: 60_000 }, async () => {
+  const fresh = await createTestDatabase();
+  try {
+    const env = { NODE_ENV: "test", HOST: "127.0.0.1", PORT: "0", DATABASE_URL: fresh.url, SEED_DEMO: "true" };
+    const started = await Promise.all([instance(env), instance(env), instance(env)]);
+    const organizations = await sqlAll<{ name: string }>(fresh.url, "select name from organizations order by name");
+    assert.deepEqual(organizations.map((o) => o.name), ["Demo Bank", "Northwind Retail"]);
+    const [{ n }] = await sqlAll<{ n: number }>(fresh.url, "select count(*) as n from customers");
+    assert.equal(n, 12, "the dozen demo customers, once");
+    for (const { child } of started) child.kill("SIGTERM");
+    await Promise.all(started.map(({ child }) => new Promise((resolve) => (child.exitCode === null ? child.once("exit", resolve) : resolve(null)))));
+  } finally {
+    await fresh.release();
+  }
+});

@@ -1,7 +1,9 @@
 // Demo data for a first start: one organization, a partner it manages, and a dozen varied
 // customers, created through the same service calls the API uses.
+import { randomUUID } from "node:crypto";
 import { count } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { takeLease } from "../db/leases";
 import { organizations } from "../db/schema";
 import type { Actor } from "./actor";
 import type { Services } from ".";
@@ -163,9 +165,22 @@ const DEMO_CUSTOMERS: CustomerInput[] = [
 ];
 
 /** Seeds the demo data when the database has no organization yet. Returns whether it seeded. */
+/** How long an instance that started seeding keeps others from seeding too (if it dies first). */
+const SEED_LEASE_MS = 5 * 60 * 1000;
+
+/**
+ * Seeds an empty database. Instances that start together on one new database would each see it
+ * empty: the one that takes the `demo-seed` lease, in the transaction that finds no organization,
+ * seeds; the others leave it.
+ */
 export async function seedDemo(db: Database, services: Services): Promise<boolean> {
-  const [{ n }] = await db.read.select({ n: count() }).from(organizations);
-  if (n > 0) return false;
+  const mine = await db.transaction(async (tx) => {
+    const [{ n }] = await tx.select({ n: count() }).from(organizations);
+    if (n > 0) return false;
+    const at = new Date();
+    return takeLease(tx, "demo-seed", randomUUID(), at.toISOString(), new Date(at.getTime() + SEED_LEASE_MS).toISOString());
+  });
+  if (!mine) return false;
   const actor: Actor = { name: "seed", via: "SYSTEM", organizationId: null };
   const demo = await services.organizations.create(actor, {
     name: "Demo Bank",
