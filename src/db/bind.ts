@@ -17,11 +17,6 @@ export type Dialect = "sqlite" | "postgres";
 
 let bound: Dialect | null = null;
 
-/** The dialect this process has opened, or null before any database is opened. */
-export function boundDialect(): Dialect | null {
-  return bound;
-}
-
 /** True when SQL built now is for PostgreSQL. */
 export function onPostgres(): boolean {
   return bound === "postgres";
