@@ -136,6 +136,16 @@ function cacheStatements(sqlite: Database.Database): void {
   }) as typeof sqlite.prepare;
 }
 
+/** Runs the functions given to it one after another, each once the one before has settled. */
+export function oneAtATime(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (fn) => {
+    const result = tail.then(fn);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+}
+
 export const countingLogger = {
   logQuery(): void {
     const scope = statementScope.getStore();
@@ -161,18 +171,14 @@ function openSqlite(databaseUrl: string): SqliteDatabase {
   const reader = inMemory ? writer : open(filename);
   const read = inMemory ? write : drizzle(reader, { schema, logger: countingLogger });
 
-  let tail: Promise<void> = Promise.resolve();
+  const inTurn = oneAtATime();
 
   return {
     dialect: "sqlite",
     read,
     sqlite: writer,
-    async transaction<T>(fn: (tx: Db) => Promise<T> | T): Promise<T> {
-      const previous = tail;
-      let release!: () => void;
-      tail = new Promise<void>((resolve) => (release = resolve));
-      await previous;
-      try {
+    transaction<T>(fn: (tx: Db) => Promise<T> | T): Promise<T> {
+      return inTurn(async () => {
         writer.exec("BEGIN IMMEDIATE");
         try {
           const result = await fn(write);
@@ -182,9 +188,7 @@ function openSqlite(databaseUrl: string): SqliteDatabase {
           if (writer.inTransaction) writer.exec("ROLLBACK");
           throw error;
         }
-      } finally {
-        release();
-      }
+      });
     },
     async snapshot(): Promise<Snapshot> {
       // A read transaction on the read connection pins its view (WAL readers never block the

@@ -15,7 +15,7 @@ import { migrate } from "drizzle-orm/node-postgres/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { bindTables } from "./bind";
 // ./client imports this file too: its values are used only inside functions, never at load.
-import { countingLogger, type DatabaseLog, type Db, type PostgresDatabase, type Snapshot } from "./client";
+import { countingLogger, oneAtATime, type DatabaseLog, type Db, type PostgresDatabase, type Snapshot } from "./client";
 import * as schema from "./schema.pg";
 
 export type PgDb = NodePgDatabase<typeof schema>;
@@ -74,12 +74,8 @@ export async function migratePostgres({ db, pool }: Postgres): Promise<void> {
  */
 function oneQueryAtATime(client: PoolClient): PoolClient {
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-  let tail: Promise<unknown> = Promise.resolve();
-  const queued = (...args: unknown[]) => {
-    const result = tail.then(() => query(...args));
-    tail = result.catch(() => undefined);
-    return result;
-  };
+  const inTurn = oneAtATime();
+  const queued = (...args: unknown[]) => inTurn(() => query(...args));
   return new Proxy(client, { get: (target, property) => (property === "query" ? queued : Reflect.get(target, property, target)) });
 }
 
@@ -150,18 +146,14 @@ export async function openPostgresDatabase(url: string, log?: DatabaseLog): Prom
 
   // Transactions of this process queue here before taking a connection: waiting for the lock
   // while holding pool connections would starve this process's reads.
-  let tail: Promise<void> = Promise.resolve();
+  const inTurn = oneAtATime();
 
   return {
     dialect: "postgres",
     read,
     pool,
-    async transaction<T>(fn: (tx: Db) => Promise<T> | T): Promise<T> {
-      const previous = tail;
-      let release!: () => void;
-      tail = new Promise<void>((resolve) => (release = resolve));
-      await previous;
-      try {
+    transaction<T>(fn: (tx: Db) => Promise<T> | T): Promise<T> {
+      return inTurn(async () => {
         const checkedOut = await checkOut();
         const { queued, db } = connectionOf(checkedOut.client);
         // A connection that could not roll back is destroyed rather than given back to the pool.
@@ -182,9 +174,7 @@ export async function openPostgresDatabase(url: string, log?: DatabaseLog): Prom
         } finally {
           checkedOut.done(broken);
         }
-      } finally {
-        release();
-      }
+      });
     },
     async snapshot(): Promise<Snapshot> {
       const checkedOut = await checkOut();
