@@ -90,6 +90,18 @@ const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("
 
 // ---------------------------------------------------------------------------------------------
 
+
+/** A membership row written straight to the database (onboarding is not a mutation yet). */
+function insertMembership(server: TestServer, customerId: string, organizationId: string, onboardedAt: string, active: boolean) {
+  return sqlRun(
+    server,
+    `insert into memberships (customer_id, organization_id, management_mode, tags, onboarded_at, active) values (?, ?, false, '[]', ?, ${active})`,
+    customerId,
+    organizationId,
+    onboardedAt,
+  );
+}
+
 describe("customers(filter:)", () => {
   let server: TestServer;
   let orgA: { id: string };
@@ -176,16 +188,8 @@ describe("customers(filter:)", () => {
     // createCustomer starts verification (PENDING); these stand for customers that never started it.
     await sqlRun(server, "update customers set verification_status = 'UNVERIFIED', verification_url = null where id in (?, ?, ?)", c.alice.id, c.carol.id, c.zeta.id);
     // Onboarding is not a mutation yet: alice is also an active member of org B, bob an inactive one.
-    const membership = (customerId: string, organizationId: string, onboardedAt: string, active: boolean) =>
-      sqlRun(
-        server,
-        `insert into memberships (customer_id, organization_id, management_mode, tags, onboarded_at, active) values (?, ?, false, '[]', ?, ${active})`,
-        customerId,
-        organizationId,
-        onboardedAt,
-      );
-    await membership(c.alice.id, orgB.id, new Date().toISOString(), true);
-    await membership(c.bob.id, orgB.id, new Date().toISOString(), false);
+    await insertMembership(server, c.alice.id, orgB.id, new Date().toISOString(), true);
+    await insertMembership(server, c.bob.id, orgB.id, new Date().toISOString(), false);
 
     await sleep(10);
     updatedMark = new Date().toISOString();
@@ -892,16 +896,8 @@ describe("single lookups, node and nodes, organizations", () => {
     bArchived = await createCustomer(server, personInput("Bo", "Archived", { organizationId: orgB.id }));
     await sqlRun(server, "update customers set status = 'ARCHIVED' where id = ?", bArchived.id);
     // Onboarding is not a mutation yet: acme is also an active member of org C, Bea an inactive one.
-    const membership = (customerId: string, organizationId: string, onboardedAt: string, active: boolean) =>
-      sqlRun(
-        server,
-        `insert into memberships (customer_id, organization_id, management_mode, tags, onboarded_at, active) values (?, ?, false, '[]', ?, ${active})`,
-        customerId,
-        organizationId,
-        onboardedAt,
-      );
-    await membership(acme.id, orgC.id, new Date().toISOString(), true);
-    await membership(bShared.id, orgC.id, new Date().toISOString(), false);
+    await insertMembership(server, acme.id, orgC.id, new Date().toISOString(), true);
+    await insertMembership(server, bShared.id, orgC.id, new Date().toISOString(), false);
     // Erasure is not a mutation yet: erase one customer of org C directly (a tombstone stays).
     erased = await createCustomer(server, personInput("Eve", "Erased", { organizationId: orgC.id, externalReference: "ERASED-1" }));
     erasedEventId = (await sqlGet<{ id: string }>(server, "select id from customer_events where customer_id = ?", erased.id))!.id;
