@@ -20,11 +20,11 @@ import { createClient } from "graphql-ws";
 import { Client as PgClient } from "pg";
 import WebSocket from "ws";
 import { CUSTOMER_SELECTION } from "../src/cli/customer-format";
+import { runCli, type CliRun } from "./helpers";
 
 const POSTGRES = process.env.TEST_POSTGRES_URL;
 const skip = POSTGRES ? false : "TEST_POSTGRES_URL is not set (a PostgreSQL server where this test creates its own databases, e.g. postgres://postgres@127.0.0.1:5432/test)";
 
-const CLI = path.join(__dirname, "../src/cli.js");
 const SERVER = path.join(__dirname, "../src/index.js");
 const ADMIN_KEY = `admin-${randomBytes(24).toString("hex")}`;
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
@@ -91,11 +91,7 @@ function sqliteCounts(file: string): Record<string, number> {
 
 // ---- The CLI and servers as child processes. ----
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /**
  * The environment for a child without the suite's REDIS_URL: these tests compare what one
@@ -106,20 +102,7 @@ function ownEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function cli(database: string, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...ownEnv(), DATABASE_URL: database, NODE_ENV: "test", LOG_LEVEL: "silent" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (database: string, args: string[]): Promise<Run> => runCli(database, args, { env: ownEnv() });
 
 async function ok(database: string, args: string[]): Promise<Run> {
   const run = await cli(database, args);

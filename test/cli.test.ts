@@ -1,7 +1,6 @@
 // The CLI as an operator runs it: a child process on a database (a SQLite file, or with
 // TEST_DIALECT=postgres a PostgreSQL database), its stdout, stderr and exit code. Organizations, seeding, export (JSON lines and CSV), import with both error policies and
 // the round trip into a new database (customers in every state, byte for byte), and online backups.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -21,7 +20,9 @@ import {
   parsedJson,
   personInput,
   sqlAll,
+  runCli,
   startTestServer,
+  type CliRun,
   type TestDatabase,
   type TestServer,
 } from "./helpers";
@@ -30,7 +31,6 @@ import {
 import type * as Accounts from "viem/accounts" with { "resolution-mode": "import" };
 const { privateKeyToAccount } = require("viem/accounts") as typeof Accounts;
 
-const CLI = path.join(__dirname, "../src/cli.js");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "customer-cli-test-"));
 const file = (name: string) => path.join(dir, name);
 
@@ -54,29 +54,10 @@ async function releaseDatabases(): Promise<void> {
   await Promise.all(held.map(async (d) => (await d).release()));
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /** Runs the CLI on `db`; `stdin` is a file piped to it. */
-function cli(db: string, args: string[], stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, DATABASE_URL: db, NODE_ENV: "test", LOG_LEVEL: "silent" },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    if (stdin) fs.createReadStream(stdin).pipe(child.stdin);
-    else child.stdin.end();
-  });
-}
+const cli = (db: string, args: string[], stdin?: string): Promise<Run> => runCli(db, args, { stdin });
 
 async function ok(db: string, args: string[], stdin?: string): Promise<Run> {
   const run = await cli(db, args, stdin);

@@ -3,6 +3,7 @@
 // client would, and raw SQL on either engine for what the API does not show.
 import "reflect-metadata";
 import { createHash, randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -599,4 +600,32 @@ export function customerEventRow(seq: number, customerId: string): CustomerEvent
     via: "API",
     occurredAt: new Date().toISOString(),
   };
+}
+
+/** What a CLI run printed, and how it exited. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built CLI (dist/src/cli.js) on the database `databaseUrl` as an operator would, in a
+ * process of its own; `stdin` is a file piped to it, `env` the environment it starts from.
+ */
+export function runCli(databaseUrl: string, args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, "../src/cli.js"), ...args], {
+      env: { ...(options.env ?? process.env), DATABASE_URL: databaseUrl, NODE_ENV: "test", LOG_LEVEL: "silent" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    if (options.stdin) fs.createReadStream(options.stdin).pipe(child.stdin);
+    else child.stdin.end();
+  });
 }
