@@ -1,5 +1,5 @@
 import { Field, ID, InputType, ObjectType } from "type-graphql";
-import { GraphQLDateTime } from "graphql-scalars";
+import { DateTime } from "./scalars";
 import { UserError } from "./common.types";
 
 @ObjectType({ simpleResolvers: true, description: "An API key: a bearer credential of one organization. Its secret is shown once, at creation." })
@@ -14,13 +14,13 @@ export class ApiKey {
   tags!: string[];
   @Field(() => String, { description: "The first characters of the secret, to recognise the key." })
   prefix!: string;
-  @Field(() => GraphQLDateTime, { description: "When the key was created." })
+  @Field(() => DateTime, { description: "When the key was created." })
   createdAt!: string;
-  @Field(() => GraphQLDateTime, { nullable: true, description: "When the key stops working." })
+  @Field(() => DateTime, { nullable: true, description: "When the key stops working." })
   expiresAt!: string | null;
-  @Field(() => GraphQLDateTime, { nullable: true, description: "When the key was revoked." })
+  @Field(() => DateTime, { nullable: true, description: "When the key was revoked." })
   revokedAt!: string | null;
-  @Field(() => GraphQLDateTime, { nullable: true, description: "When the key was last used (to the minute)." })
+  @Field(() => DateTime, { nullable: true, description: "When the key was last used (to the minute)." })
   lastUsedAt!: string | null;
 
   // Resolved to `organization` by ApiKeyResolver.
@@ -37,7 +37,7 @@ export class CreateApiKeyInput {
   scopes!: string[];
   @Field(() => [String], { nullable: true, description: "Restrict the key to customers with one of these tags." })
   tags?: string[] | null;
-  @Field(() => GraphQLDateTime, { nullable: true, description: "When the key stops working." })
+  @Field(() => DateTime, { nullable: true, description: "When the key stops working." })
   expiresAt?: Date | null;
 }
 

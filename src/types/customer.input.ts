@@ -1,8 +1,7 @@
 // Input types. Emails, phones, countries and dates are plain strings so that a bad value comes
 // back as a userErrors entry with its field path, not as a request-level error.
 import { Field, Float, ID, InputType, Int } from "type-graphql";
-import { GraphQLDateTime } from "graphql-scalars";
-import { CountryCode } from "./scalars";
+import { CountryCode, DateTime } from "./scalars";
 import {
   CustomerOrderField,
   CustomerStatus,
@@ -391,13 +390,13 @@ export class CustomerFilter {
   companyName?: string | null;
   @Field(() => ID, { nullable: true, description: "Customers onboarded to this organization." })
   organizationId?: string | null;
-  @Field(() => GraphQLDateTime, { nullable: true, description: "Created at or after this time." })
+  @Field(() => DateTime, { nullable: true, description: "Created at or after this time." })
   createdAfter?: Date | null;
-  @Field(() => GraphQLDateTime, { nullable: true, description: "Created before this time." })
+  @Field(() => DateTime, { nullable: true, description: "Created before this time." })
   createdBefore?: Date | null;
-  @Field(() => GraphQLDateTime, { nullable: true, description: "Changed at or after this time." })
+  @Field(() => DateTime, { nullable: true, description: "Changed at or after this time." })
   updatedAfter?: Date | null;
-  @Field(() => GraphQLDateTime, { nullable: true, description: "Changed before this time." })
+  @Field(() => DateTime, { nullable: true, description: "Changed before this time." })
   updatedBefore?: Date | null;
   @Field(() => Boolean, { nullable: true, defaultValue: false, description: "Include archived customers." })
   includeArchived?: boolean | null;

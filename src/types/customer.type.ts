@@ -1,12 +1,6 @@
 import { Field, Int, ObjectType } from "type-graphql";
-import {
-  GraphQLDateTime,
-  GraphQLEmailAddress,
-  GraphQLLocalDate,
-  GraphQLPhoneNumber,
-  GraphQLURL,
-} from "graphql-scalars";
-import { CountryCode } from "./scalars";
+import { GraphQLEmailAddress, GraphQLPhoneNumber, GraphQLURL } from "graphql-scalars";
+import { CountryCode, DateTime, LocalDate } from "./scalars";
 import { connectionTypes, Node } from "./common.types";
 import {
   Channel,
@@ -97,7 +91,7 @@ export class Person {
   @Field(() => Gender, { nullable: true, description: "Gender." })
   gender!: Gender | null;
 
-  @Field(() => GraphQLLocalDate, { nullable: true, description: "Date of birth." })
+  @Field(() => LocalDate, { nullable: true, description: "Date of birth." })
   dateOfBirth!: string | null;
 
   @Field(() => String, { nullable: true, description: "Place of birth." })
@@ -151,7 +145,7 @@ export class Verification {
   @Field(() => GraphQLURL, { nullable: true, description: "Where the customer completes verification." })
   url!: string | null;
 
-  @Field(() => GraphQLDateTime, { nullable: true, description: "When the status last changed." })
+  @Field(() => DateTime, { nullable: true, description: "When the status last changed." })
   updatedAt!: string | null;
 }
 
@@ -163,7 +157,7 @@ export class Wallet {
   @Field(() => String, { description: "Chain, e.g. \"ethereum\"." })
   chain!: string;
 
-  @Field(() => GraphQLDateTime, { nullable: true, description: "When ownership was proven by a signed challenge." })
+  @Field(() => DateTime, { nullable: true, description: "When ownership was proven by a signed challenge." })
   verifiedAt!: string | null;
 
   @Field(() => Boolean, { description: "Whether the link is active." })
@@ -215,7 +209,7 @@ export class Customer extends Node {
   @Field(() => Int, { description: "Bumped on every change; pass as `expectedVersion` for optimistic concurrency." })
   version!: number;
 
-  @Field(() => GraphQLDateTime, { description: "When the customer was created." })
+  @Field(() => DateTime, { description: "When the customer was created." })
   createdAt!: string;
 
   @Field(() => String, { description: "Who created the customer." })
@@ -224,7 +218,7 @@ export class Customer extends Node {
   @Field(() => Channel, { description: "Through which channel the customer was created." })
   createdVia!: Channel;
 
-  @Field(() => GraphQLDateTime, { description: "When the customer last changed." })
+  @Field(() => DateTime, { description: "When the customer last changed." })
   updatedAt!: string;
 
   @Field(() => String, { description: "Who last changed the customer." })
@@ -233,7 +227,7 @@ export class Customer extends Node {
   @Field(() => Channel, { description: "Through which channel the customer last changed." })
   updatedVia!: Channel;
 
-  @Field(() => GraphQLDateTime, { nullable: true, description: "When the customer was archived." })
+  @Field(() => DateTime, { nullable: true, description: "When the customer was archived." })
   archivedAt!: string | null;
 
   @Field(() => String, { nullable: true, description: "Who archived the customer." })
@@ -242,7 +236,7 @@ export class Customer extends Node {
   @Field(() => Channel, { nullable: true, description: "Through which channel the customer was archived." })
   archivedVia!: Channel | null;
 
-  @Field(() => GraphQLDateTime, { nullable: true, description: "When the customer was deactivated." })
+  @Field(() => DateTime, { nullable: true, description: "When the customer was deactivated." })
   deactivatedAt!: string | null;
 
   @Field(() => String, { nullable: true, description: "Why the customer was deactivated." })

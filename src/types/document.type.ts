@@ -1,5 +1,6 @@
 import { Field, ObjectType } from "type-graphql";
-import { GraphQLDateTime, GraphQLLocalDate, GraphQLURL } from "graphql-scalars";
+import { GraphQLURL } from "graphql-scalars";
+import { DateTime, LocalDate } from "./scalars";
 import { connectionTypes, NamedValue, Node } from "./common.types";
 import { DocumentPurpose, DocumentStatus, DocumentType, NotificationChannel, NotificationType } from "./enums";
 
@@ -26,13 +27,13 @@ export class Document extends Node {
   @Field(() => [NamedValue], { description: "Typed metadata, e.g. document number or issuing country." })
   metadata!: NamedValue[];
 
-  @Field(() => GraphQLLocalDate, { nullable: true, description: "Date the document expires." })
+  @Field(() => LocalDate, { nullable: true, description: "Date the document expires." })
   expiresAt!: string | null;
 
-  @Field(() => GraphQLDateTime, { description: "When the document was added." })
+  @Field(() => DateTime, { description: "When the document was added." })
   createdAt!: string;
 
-  @Field(() => GraphQLDateTime, { nullable: true, description: "When the document was last reviewed." })
+  @Field(() => DateTime, { nullable: true, description: "When the document was last reviewed." })
   reviewedAt!: string | null;
 }
 
@@ -49,6 +50,6 @@ export class NotificationPreference {
   @Field(() => Boolean, { description: "Whether the customer receives it." })
   isEnabled!: boolean;
 
-  @Field(() => GraphQLDateTime, { description: "When the preference was last set." })
+  @Field(() => DateTime, { description: "When the preference was last set." })
   updatedAt!: string;
 }

@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from "type-graphql";
-import { GraphQLDateTime } from "graphql-scalars";
+import { DateTime } from "./scalars";
 import { connectionTypes, Node } from "./common.types";
 import { Channel, CustomerEventType } from "./enums";
 
@@ -20,7 +20,7 @@ export class CustomerEvent extends Node {
   @Field(() => Channel, { description: "Through which channel the change was made." })
   via!: Channel;
 
-  @Field(() => GraphQLDateTime, { description: "When it happened." })
+  @Field(() => DateTime, { description: "When it happened." })
   occurredAt!: string;
 }
 

@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from "type-graphql";
-import { GraphQLDateTime } from "graphql-scalars";
+import { DateTime } from "./scalars";
 import { Customer } from "./customer.type";
 
 @ObjectType({ simpleResolvers: true, description: "A customer that changed, as of now: its current state, or a tombstone once erased." })
@@ -10,7 +10,7 @@ export class CustomerChange {
   customer?: Customer | null;
   @Field(() => Boolean, { description: "Whether the customer's personal data was erased (a tombstone)." })
   erased!: boolean;
-  @Field(() => GraphQLDateTime, { description: "When its latest change in this page happened." })
+  @Field(() => DateTime, { description: "When its latest change in this page happened." })
   changedAt!: string;
 }
 

@@ -1,5 +1,5 @@
 import { Field, ObjectType } from "type-graphql";
-import { GraphQLDateTime } from "graphql-scalars";
+import { DateTime } from "./scalars";
 
 @ObjectType({ simpleResolvers: true, description: "A customer's onboarding to an organization." })
 export class Membership {
@@ -9,7 +9,7 @@ export class Membership {
   @Field(() => [String], { description: "Tags the organization gave the customer when onboarding." })
   tags!: string[];
 
-  @Field(() => GraphQLDateTime, { description: "When the customer was onboarded." })
+  @Field(() => DateTime, { description: "When the customer was onboarded." })
   onboardedAt!: string;
 
   @Field(() => Boolean, { description: "Whether the membership is active." })

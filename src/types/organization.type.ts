@@ -1,6 +1,5 @@
 import { Field, ObjectType } from "type-graphql";
-import { GraphQLDateTime } from "graphql-scalars";
-import { CountryCode } from "./scalars";
+import { CountryCode, DateTime } from "./scalars";
 import { connectionTypes, Node } from "./common.types";
 import { DataCenter, RegistrationField } from "./enums";
 
@@ -31,10 +30,10 @@ export class Organization extends Node {
   @Field(() => RegistrationPolicy, { description: "What new customers of this organization must provide." })
   registrationPolicy!: RegistrationPolicy;
 
-  @Field(() => GraphQLDateTime, { description: "When the organization was created." })
+  @Field(() => DateTime, { description: "When the organization was created." })
   createdAt!: string;
 
-  @Field(() => GraphQLDateTime, { description: "When the organization last changed." })
+  @Field(() => DateTime, { description: "When the organization last changed." })
   updatedAt!: string;
 
   // Resolved by OrganizationResolver; kept here for the row shape.

@@ -1,5 +1,6 @@
 // Scalars of our own, where graphql-scalars' do not fit the contract.
 import { GraphQLError, GraphQLScalarType, Kind } from "graphql";
+import { GraphQLDateTime, GraphQLLocalDate } from "graphql-scalars";
 import { toAlpha2 } from "../lib/countries";
 
 function parseCountry(value: unknown): string {
@@ -22,5 +23,48 @@ export const CountryCode = new GraphQLScalarType({
   parseLiteral: (ast) => {
     if (ast.kind !== Kind.STRING) throw new GraphQLError("CountryCode must be a string.", { extensions: { code: "BAD_USER_INPUT" } });
     return parseCountry(ast.value);
+  },
+});
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Whether year-month-day (month from 1) is a day of the Gregorian calendar. */
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]);
+}
+
+// The form the database stores every timestamp in (Date#toISOString), and LocalDate's only form.
+const STORED_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+const LOCAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+const dateTimeConfig = GraphQLDateTime.toConfig();
+/**
+ * graphql-scalars' DateTime, answering a stored timestamp as it is: for that form its serialize
+ * gives a Date whose JSON is the same text, after a validation and a parse that cost more than
+ * the rest of a field's output. Any other value goes to its serialize.
+ */
+export const DateTime = new GraphQLScalarType({
+  ...dateTimeConfig,
+  serialize(value) {
+    if (typeof value === "string") {
+      const match = STORED_DATE_TIME.exec(value);
+      if (match && isCalendarDay(Number(match[1]), Number(match[2]), Number(match[3]))) return value;
+    }
+    return dateTimeConfig.serialize(value);
+  },
+});
+
+const localDateConfig = GraphQLLocalDate.toConfig();
+/** graphql-scalars' LocalDate with the same check of its output done without building a Date. */
+export const LocalDate = new GraphQLScalarType({
+  ...localDateConfig,
+  serialize(value) {
+    if (typeof value === "string") {
+      const match = LOCAL_DATE.exec(value);
+      if (match && isCalendarDay(Number(match[1]), Number(match[2]), Number(match[3]))) return value;
+    }
+    return localDateConfig.serialize(value);
   },
 });

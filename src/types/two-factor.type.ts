@@ -1,7 +1,7 @@
 // Two-factor: where one-time codes go, and the challenges that send and check them. Codes and
 // unmasked targets are write-only: no type here can carry them back.
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
-import { GraphQLDateTime } from "graphql-scalars";
+import { DateTime } from "./scalars";
 import { UserError } from "./common.types";
 import { TwoFactorTarget } from "./customer.type";
 import { TwoFactorType } from "./enums";
@@ -32,7 +32,7 @@ export class TwoFactorChallenge {
   @Field(() => ID, { description: "Id of the challenge (tfc_...), to pass to verifyTwoFactorChallenge." })
   id!: string;
 
-  @Field(() => GraphQLDateTime, { description: "After this time the code no longer verifies; start a new challenge." })
+  @Field(() => DateTime, { description: "After this time the code no longer verifies; start a new challenge." })
   expiresAt!: string;
 
   @Field(() => Int, { description: "Wrong codes accepted before the challenge locks." })

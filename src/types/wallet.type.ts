@@ -1,6 +1,6 @@
 // Wallet ownership: a single-use message to sign with the wallet's key (EIP-191), and its check.
 import { Field, ID, InputType, ObjectType } from "type-graphql";
-import { GraphQLDateTime } from "graphql-scalars";
+import { DateTime } from "./scalars";
 import { UserError } from "./common.types";
 
 @InputType({ description: "Ask for a message that proves control of a wallet once signed with its key." })
@@ -38,7 +38,7 @@ export class WalletChallenge {
   @Field(() => String, { description: "The chain, lower-case." })
   chain!: string;
 
-  @Field(() => GraphQLDateTime, { description: "After this time the challenge can no longer be verified; ask for a new one." })
+  @Field(() => DateTime, { description: "After this time the challenge can no longer be verified; ask for a new one." })
   expiresAt!: string;
 }
 

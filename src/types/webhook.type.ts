@@ -1,5 +1,5 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
-import { GraphQLDateTime } from "graphql-scalars";
+import { DateTime } from "./scalars";
 import { Node, connectionTypes, UserError } from "./common.types";
 import { CustomerEventType } from "./enums";
 
@@ -26,11 +26,11 @@ export class WebhookDelivery {
   attempt!: number;
   @Field(() => Int, { nullable: true, description: "HTTP status of the last attempt; null when it got no response." })
   statusCode!: number | null;
-  @Field(() => GraphQLDateTime, { nullable: true, description: "When the next attempt is due; null once delivered or failed." })
+  @Field(() => DateTime, { nullable: true, description: "When the next attempt is due; null once delivered or failed." })
   nextAttemptAt!: string | null;
-  @Field(() => GraphQLDateTime, { description: "When the delivery was created." })
+  @Field(() => DateTime, { description: "When the delivery was created." })
   createdAt!: string;
-  @Field(() => GraphQLDateTime, { nullable: true, description: "When the endpoint accepted it." })
+  @Field(() => DateTime, { nullable: true, description: "When the endpoint accepted it." })
   deliveredAt!: string | null;
 
   @Field(() => Boolean, { description: "Whether the endpoint accepted it (2xx)." })
@@ -49,9 +49,9 @@ export class WebhookEndpoint extends Node {
   enabled!: boolean;
   @Field(() => String, { nullable: true, description: "Why the endpoint was disabled automatically." })
   disabledReason!: string | null;
-  @Field(() => GraphQLDateTime, { description: "When the endpoint was created; it gets events from then on." })
+  @Field(() => DateTime, { description: "When the endpoint was created; it gets events from then on." })
   createdAt!: string;
-  @Field(() => GraphQLDateTime, { description: "When the endpoint was last changed." })
+  @Field(() => DateTime, { description: "When the endpoint was last changed." })
   updatedAt!: string;
 }
 
