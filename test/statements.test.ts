@@ -131,3 +131,31 @@ test("organizations with their customers run as many statements for 10 organizat
     assert.ok(org.customers.nodes.every((c: any) => c.memberships[0].organization.name === org.name));
   }
 });
+
+test("a first page's totalCount and a membership's organization come with their rows, not from statements of their own", async () => {
+  const page = await server.gql(`{ customers(first: 7) { nodes { id documents(first: 1) { totalCount } } } }`);
+  const customer = page.data.customers.nodes.find((c: any) => c.documents.totalCount === 7);
+  assert.ok(customer, "a customer with seven documents");
+  const statements = async (selection: string, variables: Record<string, unknown> = {}) => {
+    const declared = "after" in variables ? ", $after: String" : "";
+    const response = await server.gql(`query ($id: ID!${declared}) { customer(id: $id) { ${selection} } }`, { id: customer.id, ...variables });
+    assert.equal(response.errors, undefined, JSON.stringify(response.errors));
+    return { count: response.extensions?.sqlStatements as number, data: response.data.customer };
+  };
+
+  const nodes = await statements("documents(first: 2) { nodes { id } pageInfo { endCursor } }");
+  const withTotal = await statements("documents(first: 2) { totalCount nodes { id } }");
+  assert.equal(withTotal.data.documents.totalCount, 7);
+  assert.equal(withTotal.count, nodes.count, "totalCount of a first page adds no statement");
+
+  // After a cursor the page holds only later rows; the total is still of all of them, counted apart.
+  const later = await statements("documents(first: 2, after: $after) { totalCount nodes { id } }", { after: nodes.data.documents.pageInfo.endCursor });
+  assert.equal(later.data.documents.totalCount, 7);
+  assert.equal(later.data.documents.nodes.length, 2);
+  assert.equal(later.count, withTotal.count + 1);
+
+  const memberships = await statements("memberships { active }");
+  const withOrganization = await statements("memberships { active organization { id name } }");
+  assert.equal(withOrganization.data.memberships[0].organization.name, "Child");
+  assert.equal(withOrganization.count, memberships.count, "the organization comes with its membership");
+});

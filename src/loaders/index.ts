@@ -1,7 +1,7 @@
 // One set of DataLoaders per request (and per subscription event): every relation of a list
 // of rows is fetched with one statement, whatever the page size.
 import DataLoader from "dataloader";
-import { and, asc, getTableColumns, inArray, isNull, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray, isNull, lte, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Access } from "../auth/principal";
 import { customerVisible, organizationsVisible } from "../auth/tenancy";
@@ -215,7 +215,10 @@ function childConnection<Row extends Record<string, unknown>, A extends PageArgs
     (keys) =>
       perArgumentGroup(keys, (args) => args, async (parentIds, args) => {
         const request = pageRequest(args, spec.ordering, 1);
-        const rows = await run<Row & { rn: number }>(
+        // Without a cursor the window holds all of a parent's rows: the same statement counts them,
+        // and the count loader is given the totals instead of running its own statement.
+        const counted = !request.after && !request.before;
+        const rows = await run<Row & { rn: number; total?: number }>(
           db,
           `${spec.name}|${accessKey}|${JSON.stringify(args)}`,
           () => {
@@ -224,6 +227,7 @@ function childConnection<Row extends Record<string, unknown>, A extends PageArgs
               .select({
                 ...getTableColumns(spec.table),
                 rn: sql<number>`row_number() over (partition by ${spec.parent} order by ${sql.join(window.orderBy, sql`, `)})`.as("rn"),
+                ...(counted ? { total: sql<number>`count(*) over (partition by ${spec.parent})`.as("total") } : {}),
               })
               .from(spec.table)
               .where(and(inIds(spec.parent), ...spec.filter(args), ...window.where))
@@ -235,8 +239,10 @@ function childConnection<Row extends Record<string, unknown>, A extends PageArgs
         const byParent = grouped(parentIds, rows, (r) => r[parentProperty] as string);
         return new Map(
           parentIds.map((parentId, i) => {
-            const list = byParent[i].map(({ rn, ...row }) => {
+            if (counted) count.prime({ parentId, args }, Number(byParent[i][0]?.total ?? 0));
+            const list = byParent[i].map(({ rn, total, ...row }) => {
               void rn;
+              void total;
               return row as unknown as Row;
             });
             return [parentId, toConnection(list, request, spec.keyOf, () => count.load({ parentId, args }))];
@@ -266,6 +272,14 @@ export function createLoaders(db: Db, access?: Access) {
     grouped(ids, await run<PersonNameRow>(db, "personNames", () => db.select().from(personNames).where(inIds(personNames.customerId)), ids), (r) => r.customerId),
   );
 
+  const organizationLoader = new DataLoader<string, OrganizationRow | null>(async (ids) =>
+    byKey(
+      ids,
+      await run<OrganizationRow>(db, `organization|${accessKey}`, () => db.select().from(organizations).where(and(inIds(organizations.id), organizationsVisible(access))), ids),
+      (r) => r.id,
+    ),
+  );
+
   return {
     customer: new DataLoader<string, CustomerRow | null>(async (ids) =>
       byKey(
@@ -275,13 +289,7 @@ export function createLoaders(db: Db, access?: Access) {
       ),
     ),
 
-    organization: new DataLoader<string, OrganizationRow | null>(async (ids) =>
-      byKey(
-        ids,
-        await run<OrganizationRow>(db, `organization|${accessKey}`, () => db.select().from(organizations).where(and(inIds(organizations.id), organizationsVisible(access))), ids),
-        (r) => r.id,
-      ),
-    ),
+    organization: organizationLoader,
 
     person: new DataLoader<string, PersonView | null>(async (ids) => {
       const [rows, names] = await Promise.all([
@@ -414,29 +422,29 @@ export function createLoaders(db: Db, access?: Access) {
       ),
     ),
 
-    memberships: new DataLoader<string, MembershipRow[]>(async (ids) =>
-      grouped(
+    // Each membership comes with its organization, which the organization loader is given: the
+    // organizations a caller may see are those of the memberships it may see.
+    memberships: new DataLoader<string, MembershipRow[]>(async (ids) => {
+      const rows = await run<{ membership: MembershipRow; organization: OrganizationRow }>(
+        db,
+        `memberships|${accessKey}`,
+        () =>
+          db
+            .select({ membership: memberships, organization: organizations })
+            .from(memberships)
+            .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
+            // Memberships in organizations the caller cannot see are another tenant's business.
+            .where(and(inIds(memberships.customerId), organizationsVisible(access)))
+            .orderBy(asc(memberships.onboardedAt)),
         ids,
-        await run<MembershipRow>(
-          db,
-          `memberships|${accessKey}`,
-          () =>
-            db
-              .select()
-              .from(memberships)
-              // Memberships in organizations the caller cannot see are another tenant's business.
-              .where(
-                and(
-                  inIds(memberships.customerId),
-                  access?.organizationIds ? inArray(memberships.organizationId, [...access.organizationIds]) : undefined,
-                ),
-              )
-              .orderBy(asc(memberships.onboardedAt)),
-          ids,
-        ),
+      );
+      for (const { organization } of rows) organizationLoader.prime(organization.id, organization);
+      return grouped(
+        ids,
+        rows.map((r) => r.membership),
         (r) => r.customerId,
-      ),
-    ),
+      );
+    }),
 
     wallets: new DataLoader<string, WalletRow[]>(async (ids) =>
       grouped(ids, await run<WalletRow>(db, "wallets", () => db.select().from(wallets).where(inIds(wallets.customerId)), ids), (r) => r.customerId),
