@@ -35,6 +35,11 @@ export async function accessFor(db: Db, principal: Principal): Promise<Access | 
  */
 export const membershipCounts = (): SQL => sql`(${memberships.active} or ${memberships.suspended})`;
 
+/** What the visibility conditions depend on: part of the key of each statement built with them. */
+export function accessKey(access: Access | undefined): string {
+  return access ? JSON.stringify([access.organizationIds ?? null, access.tags]) : "*";
+}
+
 /** Condition on `customers` rows: visible to `access`; undefined when everything is. */
 export function customerVisible(access: Access | undefined): SQL | undefined {
   if (!access) return undefined;

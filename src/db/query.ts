@@ -50,3 +50,24 @@ export function executePrepared<Row>(statement: Prepared, values?: Record<string
 }
 
 const rowsOf = <Row>(result: unknown): Row[] => (Array.isArray(result) ? (result as Row[]) : []);
+
+/** Statements kept per connection and shape; the least recently built is dropped beyond this. */
+const MAX_PREPARED = 300;
+const preparedByConnection = new WeakMap<Db, Map<string, Prepared>>();
+
+/**
+ * The statement `build` makes, built and prepared once per connection for each shape (`key`: what
+ * the SQL text depends on), then only executed with new placeholder values. Building a query with
+ * drizzle costs more than running it, and reads run the same few shapes all day.
+ */
+export function preparedStatement(db: Db, key: string, build: () => { prepare(): unknown }): Prepared {
+  let prepared = preparedByConnection.get(db);
+  if (!prepared) preparedByConnection.set(db, (prepared = new Map()));
+  let statement = prepared.get(key);
+  if (!statement) {
+    statement = build().prepare() as Prepared;
+    if (prepared.size >= MAX_PREPARED) prepared.delete(prepared.keys().next().value!);
+    prepared.set(key, statement);
+  }
+  return statement;
+}

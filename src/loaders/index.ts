@@ -4,10 +4,10 @@ import DataLoader from "dataloader";
 import { and, asc, eq, getTableColumns, inArray, isNull, lte, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Access } from "../auth/principal";
-import { customerVisible, organizationsVisible } from "../auth/tenancy";
+import { accessKey as accessKeyOf, customerVisible, organizationsVisible } from "../auth/tenancy";
 import type { Db } from "../db/client";
 import { inListParameter, listParameter } from "../db/dialect";
-import { executePrepared } from "../db/query";
+import { executePrepared, preparedStatement } from "../db/query";
 import {
   companies,
   customerAddresses,
@@ -113,27 +113,9 @@ function grouped<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[]
  */
 const inIds = (column: SQLiteColumn) => inListParameter(column, "ids");
 
-interface PreparedRead {
-  execute(values: Record<string, unknown>): PromiseLike<unknown>;
-}
-const preparedByConnection = new WeakMap<Db, Map<string, PreparedRead>>();
-const MAX_PREPARED = 300;
-
-/**
- * Runs the query that `build` makes with these ids. Building a query with drizzle costs more than
- * running it, and loaders run the same few shapes all day: each shape (`key`) is built and
- * prepared once per connection, then only executed.
- */
-async function run<T>(db: Db, key: string, build: () => { prepare(): unknown }, ids: readonly string[]): Promise<T[]> {
-  let prepared = preparedByConnection.get(db);
-  if (!prepared) preparedByConnection.set(db, (prepared = new Map()));
-  let query = prepared.get(key);
-  if (!query) {
-    query = build().prepare() as PreparedRead;
-    if (prepared.size >= MAX_PREPARED) prepared.delete(prepared.keys().next().value!);
-    prepared.set(key, query);
-  }
-  return executePrepared<T>(query, { ids: listParameter(ids) });
+/** Runs the shape `key` (see preparedStatement) with these ids. */
+function run<T>(db: Db, key: string, build: () => { prepare(): unknown }, ids: readonly string[]): T[] | Promise<T[]> {
+  return executePrepared<T>(preparedStatement(db, key, build), { ids: listParameter(ids) });
 }
 
 interface ChildPageKey<A> {
@@ -262,8 +244,7 @@ export interface EventPageArgs extends PageArgs {
 
 export function createLoaders(db: Db, access?: Access) {
   const visible = customerVisible(access);
-  // What the visibility conditions depend on: part of each prepared query's key.
-  const accessKey = access ? JSON.stringify([access.organizationIds ?? null, access.tags]) : "*";
+  const accessKey = accessKeyOf(access);
   // Rows that belong to a customer (addresses, documents, events) are visible with their customer.
   const ofVisibleCustomer = (column: SQLiteColumn) =>
     visible ? inArray(column, db.select({ id: customers.id }).from(customers).where(visible)) : undefined;

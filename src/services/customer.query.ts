@@ -2,14 +2,15 @@
 // `Organization.customers` and their totals.
 import { and, asc, count, eq, getTableColumns, gte, inArray, isNull, lt, lte, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Access } from "../auth/principal";
-import { customerVisible, membershipCounts } from "../auth/tenancy";
+import { accessKey, customerVisible, membershipCounts } from "../auth/tenancy";
 import type { Db } from "../db/client";
 import { containsLowered, containsText, jsonArrayHasAny, lowerText } from "../db/dialect";
+import { executePrepared, preparedStatement } from "../db/query";
 import { companies, customerAddresses, customers, memberships, type CustomerRow } from "../db/schema";
 import type { ConnectionResult } from "../types/common.types";
 import type { CustomerOrderField, CustomerStatus, CustomerType, OrderDirection, RiskLevel, VerificationStatus } from "../types/enums";
 import { AppError } from "./errors";
-import { keyset, pageRequest, toConnection, type PageArgs } from "./pagination";
+import { keyset, pageRequest, toConnection, type CursorKey, type PageArgs } from "./pagination";
 
 export interface CustomerFilterData {
   ids?: string[] | null;
@@ -120,32 +121,56 @@ function assertTextLengths(args: CustomerListArgs): void {
   }
 }
 
-function prepare(args: CustomerListArgs, access: Access | undefined) {
+/** The arguments checked and the page requested; the conditions are built when called. */
+function prepareList(args: CustomerListArgs, access: Access | undefined) {
   assertTextLengths(args);
   const field = args.orderBy?.field ?? "CREATED_AT";
   const descending = args.orderBy?.direction === "DESC";
   const request = pageRequest(args, `${field}:${descending ? "DESC" : "ASC"}`, 2);
-  const conditions = filterConditions(args.filter ?? {}, args.search);
-  const visible = customerVisible(access);
-  if (visible) conditions.push(visible);
-  const sortKey = SORT_KEYS[field]();
-  const page = keyset(request, [sortKey, sql`${customers.id}`], descending);
-  return { request, conditions, sortKey, page };
+  const conditions = () => {
+    const where = filterConditions(args.filter ?? {}, args.search);
+    const visible = customerVisible(access);
+    if (visible) where.push(visible);
+    return { conditions: where, sortKey: SORT_KEYS[field](), descending };
+  };
+  return { request, conditions };
+}
+
+/** A cursor's values as placeholders (`after0`, `after1`, …), so that one statement serves every cursor. */
+function cursorPlaceholders(side: "after" | "before", key: CursorKey | null): CursorKey | null {
+  return key && (key.map((_, i) => sql.placeholder(`${side}${i}`)) as unknown as CursorKey);
+}
+
+function cursorValues(side: "after" | "before", key: CursorKey | null): Record<string, unknown> {
+  return Object.fromEntries((key ?? []).map((value, i) => [`${side}${i}`, value]));
 }
 
 export async function listCustomers(db: Db, args: CustomerListArgs, access?: Access): Promise<ConnectionResult<CustomerRow>> {
-  const { request, conditions, sortKey, page } = prepare(args, access);
-  const rows = await db
-    .select({ customer: customers, sortKey: sql<string>`${sortKey}` })
-    .from(customers)
-    .where(and(...conditions, ...page.where))
-    .orderBy(...page.orderBy)
-    .limit(request.limit + 1);
-  const connection = toConnection(rows, request, (r) => [r.sortKey, r.customer.id], async () => {
-    const [{ n }] = await db
-      .select({ n: count() })
+  const { first, last, after, before, ...shape } = args;
+  void first; void last; void after; void before;
+  const { request, conditions: built } = prepareList(args, access);
+  // The statements' text depends on the filter, ordering and direction, not on the page: the
+  // cursor and limit are placeholders, and each shape is built and prepared once.
+  const key = `${accessKey(access)}|${JSON.stringify(shape)}`;
+  const pageKey = `customers|${request.backward}|${request.after ? "a" : ""}${request.before ? "b" : ""}|${key}`;
+  const pageQuery = preparedStatement(db, pageKey, () => {
+    const { conditions, sortKey, descending } = built();
+    const page = keyset({ ...request, after: cursorPlaceholders("after", request.after), before: cursorPlaceholders("before", request.before) }, [sortKey, sql`${customers.id}`], descending);
+    return db
+      .select({ customer: customers, sortKey: sql<string>`${sortKey}` })
       .from(customers)
-      .where(and(...conditions));
+      .where(and(...conditions, ...page.where))
+      .orderBy(...page.orderBy)
+      .limit(sql.placeholder("limit"));
+  });
+  const rows = await executePrepared<{ customer: CustomerRow; sortKey: string }>(pageQuery, {
+    limit: request.limit + 1,
+    ...cursorValues("after", request.after),
+    ...cursorValues("before", request.before),
+  });
+  const connection = toConnection(rows, request, (r) => [r.sortKey, r.customer.id], async () => {
+    const countQuery = preparedStatement(db, `customers.count|${key}`, () => db.select({ n: count() }).from(customers).where(and(...built().conditions)));
+    const [{ n }] = await executePrepared<{ n: number }>(countQuery);
     return n;
   });
   return {
@@ -166,7 +191,9 @@ export async function listCustomersOfOrganizations(
   args: CustomerListArgs,
   access?: Access,
 ): Promise<Map<string, ConnectionResult<CustomerRow>>> {
-  const { request, conditions, sortKey, page } = prepare(args, access);
+  const { request, conditions: built } = prepareList(args, access);
+  const { conditions, sortKey, descending } = built();
+  const page = keyset(request, [sortKey, sql`${customers.id}`], descending);
   const onboardedHere = and(eq(memberships.customerId, customers.id), membershipCounts());
   const ranked = db
     .select({
