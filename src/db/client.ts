@@ -136,6 +136,91 @@ function cacheStatements(sqlite: Database.Database): void {
   }) as typeof sqlite.prepare;
 }
 
+/** Where reads of one connection share read transactions: see shareReadTransactions. */
+interface SharedReads {
+  /** Ends the shared read transaction (after a write commits, so that reads see it). */
+  refresh(): void;
+  /** A read transaction of its own until `end()` (an export's snapshot); reads share it meanwhile. */
+  pin(): () => void;
+}
+
+/**
+ * In autocommit mode every statement takes and drops SQLite's read lock on its own: a few system
+ * calls, a good part of a small read. Here the statements that run in one turn of the event loop
+ * (a request's reads usually do: better-sqlite3 is synchronous) share one read transaction, ended
+ * when the turn's immediate callbacks run, or at once when a write of this process commits.
+ * A read therefore never sees data older than the turn it runs in, nor older than this process's
+ * own last write.
+ */
+function shareReadTransactions(reader: Database.Database): SharedReads {
+  const begin = reader.prepare("BEGIN");
+  const commit = reader.prepare("COMMIT");
+  let pinned = false;
+  let scheduled = false;
+  const end = () => {
+    if (pinned || !reader.open || !reader.inTransaction) return;
+    try {
+      commit.run();
+    } catch {
+      // A statement is still stepping through its rows: the next turn ends it.
+      schedule();
+    }
+  };
+  const release = () => {
+    scheduled = false;
+    end();
+  };
+  const schedule = () => {
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(release);
+    }
+  };
+  const enter = () => {
+    if (!reader.inTransaction) {
+      begin.run();
+      schedule();
+    }
+  };
+  aroundStatements(reader, (run) =>
+    function (this: Database.Statement, ...args: unknown[]) {
+      enter();
+      return run.apply(this, args);
+    },
+  );
+  return {
+    refresh: end,
+    pin() {
+      end();
+      if (reader.inTransaction) throw new Error("a read transaction is still open on the read connection");
+      begin.run();
+      // A deferred transaction takes its view at its first read: take it now.
+      reader.prepare("select 1 from sqlite_master limit 1").get();
+      pinned = true;
+      return () => {
+        pinned = false;
+        end();
+      };
+    },
+  };
+}
+
+/** Wraps the methods that run each statement `sqlite` prepares (once per statement). */
+function aroundStatements(sqlite: Database.Database, wrap: (run: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): void {
+  const wrapped = new WeakSet<Database.Statement>();
+  const prepare = sqlite.prepare.bind(sqlite);
+  sqlite.prepare = ((source: string) => {
+    const statement = prepare(source);
+    if (!wrapped.has(statement)) {
+      wrapped.add(statement);
+      for (const method of ["all", "get", "iterate", "run"] as const) {
+        (statement as unknown as Record<string, unknown>)[method] = wrap(statement[method] as (...args: unknown[]) => unknown);
+      }
+    }
+    return statement;
+  }) as typeof sqlite.prepare;
+}
+
 /** Runs the functions given to it one after another, each once the one before has settled. */
 export function oneAtATime(): <T>(fn: () => Promise<T>) => Promise<T> {
   let tail: Promise<unknown> = Promise.resolve();
@@ -169,6 +254,24 @@ function openSqlite(databaseUrl: string): SqliteDatabase {
 
   // An in-memory database exists only in its own connection, so it reads and writes through one.
   const reader = inMemory ? writer : open(filename);
+  const shared = inMemory ? null : shareReadTransactions(reader);
+  // What commits on the write connection outside `transaction` (maintenance, a test's own SQL) is
+  // as visible to the next read as what commits inside it.
+  if (shared) {
+    aroundStatements(writer, (run) =>
+      function (this: Database.Statement, ...args: unknown[]) {
+        const result = run.apply(this, args);
+        if (!writer.inTransaction) shared.refresh();
+        return result;
+      },
+    );
+    const exec = writer.exec.bind(writer);
+    writer.exec = (source: string) => {
+      exec(source);
+      if (!writer.inTransaction) shared.refresh();
+      return writer;
+    };
+  }
   const read = inMemory ? write : drizzle(reader, { schema, logger: countingLogger });
 
   const inTurn = oneAtATime();
@@ -193,11 +296,20 @@ function openSqlite(databaseUrl: string): SqliteDatabase {
     async snapshot(): Promise<Snapshot> {
       // A read transaction on the read connection pins its view (WAL readers never block the
       // writer); other reads through this process's connection share that view meanwhile.
-      reader.exec("BEGIN");
+      if (!shared) {
+        reader.exec("BEGIN");
+        return {
+          read,
+          async end() {
+            if (reader.inTransaction) reader.exec("COMMIT");
+          },
+        };
+      }
+      const unpin = shared.pin();
       return {
         read,
         async end() {
-          if (reader.inTransaction) reader.exec("COMMIT");
+          unpin();
         },
       };
     },
@@ -209,6 +321,7 @@ function openSqlite(databaseUrl: string): SqliteDatabase {
       writer.pragma("wal_checkpoint(TRUNCATE)");
     },
     async close(): Promise<void> {
+      shared?.refresh();
       if (reader !== writer) reader.close();
       writer.pragma("wal_checkpoint(TRUNCATE)");
       writer.close();
