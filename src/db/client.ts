@@ -267,6 +267,9 @@ function openSqlite(databaseUrl: string): SqliteDatabase {
     );
     const exec = writer.exec.bind(writer);
     writer.exec = (source: string) => {
+      // Also before: a commit checkpoints the log as far as readers allow, and the shared read
+      // transaction would hold it back.
+      shared.refresh();
       exec(source);
       if (!writer.inTransaction) shared.refresh();
       return writer;
