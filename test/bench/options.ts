@@ -7,6 +7,8 @@ export type Scenario = (typeof SCENARIOS)[number];
 export interface Options {
   /** Seconds of load per HTTP scenario and side. */
   duration: number;
+  /** Seconds of unmeasured load before each side's measured load (JIT compilation, caches). */
+  warmup: number;
   connections: number;
   customers: number;
   subscribers: number;
@@ -28,6 +30,7 @@ export interface Options {
 export const USAGE = `Usage: npm run bench -- [options]
 
   --duration <s>       seconds of load per HTTP scenario and side   (BENCH_DURATION, 10)
+  --warmup <s>         unmeasured load before each side's run       (BENCH_WARMUP, 3; 0: none)
   --connections <n>    concurrent HTTP connections                  (BENCH_CONNECTIONS, 10)
   --customers <n>      customers seeded                             (BENCH_CUSTOMERS, 10000)
   --subscribers <n>    WebSocket subscribers in fan-out             (BENCH_SUBSCRIBERS, 1000)
@@ -64,6 +67,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     args: argv,
     options: {
       duration: { type: "string" },
+      warmup: { type: "string" },
       connections: { type: "string" },
       customers: { type: "string" },
       subscribers: { type: "string" },
@@ -90,6 +94,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   return {
     duration: number("duration", values.duration ?? env.BENCH_DURATION, smoke ? 1 : 10),
+    warmup: (values.warmup ?? env.BENCH_WARMUP) === "0" ? 0 : number("warmup", values.warmup ?? env.BENCH_WARMUP, smoke ? 0 : 3),
     connections: Math.round(number("connections", values.connections ?? env.BENCH_CONNECTIONS, 10)),
     customers: Math.round(number("customers", values.customers ?? env.BENCH_CUSTOMERS, smoke ? 50 : 10_000)),
     subscribers: Math.round(number("subscribers", values.subscribers ?? env.BENCH_SUBSCRIBERS, smoke ? 20 : 1000)),

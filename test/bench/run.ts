@@ -83,7 +83,7 @@ async function main(): Promise<number> {
   let statements: Statements | null = null;
   const startedAt = new Date().toISOString();
   log(
-    `${options.smoke ? "smoke run" : "run"}: ${options.scenarios.join(", ")}; ${options.customers} customers, ${options.duration} s per side, ` +
+    `${options.smoke ? "smoke run" : "run"}: ${options.scenarios.join(", ")}; ${options.customers} customers, ${options.duration} s per side after ${options.warmup} s of warm-up, ` +
       `${options.connections} connections, ${options.subscribers} subscribers × ${options.updates} updates, ${options.importRows} import rows; ` +
       `${os.cpus().length} CPUs, node ${process.version}; scratch ${dir}` +
       (Object.keys(options.serverEnv).length ? `; server env ${JSON.stringify(options.serverEnv)}` : ""),
@@ -121,7 +121,7 @@ async function main(): Promise<number> {
       }
       raw = await startRaw({ dir, database, extensions });
       log(`raw baseline (pid ${raw.pid}) at ${raw.url}`);
-      const ctx: HttpContext = { database, api, raw, authorization, connections: options.connections, seconds: options.duration, run, log };
+      const ctx: HttpContext = { database, api, raw, authorization, connections: options.connections, seconds: options.duration, warmup: options.warmup, run, log };
 
       for (const scenario of serverScenarios) {
         if (options.waitIdle > 0) await waitForIdle(options.waitIdle, BUSY_PERCENT, log);

@@ -15,6 +15,8 @@ export interface HttpContext {
   authorization: string;
   connections: number;
   seconds: number;
+  /** Seconds of unmeasured load before each side's measured run. */
+  warmup: number;
   run: string;
   log: (line: string) => void;
 }
@@ -70,14 +72,23 @@ function side(result: LoadResult, rss: number): Side {
   };
 }
 
-/** Loads the API, then the raw baseline, with the same bodies in the same rotation. */
+/** Warms one side up (unmeasured), then loads it while sampling its memory. */
+async function measure(ctx: HttpContext, target: { url: string; pid: number; headers?: Record<string, string> }, nextBody: () => string): Promise<Side> {
+  const options = { url: target.url, headers: target.headers, connections: ctx.connections, nextBody };
+  if (ctx.warmup > 0) await load({ ...options, seconds: ctx.warmup });
+  const rss = new RssSampler(target.pid).start();
+  const result = await load({ ...options, seconds: ctx.seconds });
+  return side(result, rss.stop());
+}
+
+/**
+ * Loads the API, then the raw baseline, with the same bodies in the same rotation; each side first
+ * runs unmeasured for `warmup` seconds, so that neither is measured while its code is compiled.
+ */
 async function both(ctx: HttpContext, makeBody: () => () => string): Promise<{ api: Side; raw: Side }> {
-  const apiRss = new RssSampler(ctx.api.pid).start();
-  const api = await load({ url: ctx.api.url, headers: { authorization: ctx.authorization }, connections: ctx.connections, seconds: ctx.seconds, nextBody: makeBody() });
-  const apiSide = side(api, apiRss.stop());
-  const rawRss = new RssSampler(ctx.raw.pid).start();
-  const raw = await load({ url: ctx.raw.url, connections: ctx.connections, seconds: ctx.seconds, nextBody: makeBody() });
-  return { api: apiSide, raw: side(raw, rawRss.stop()) };
+  const api = await measure(ctx, { ...ctx.api, headers: { authorization: ctx.authorization } }, makeBody());
+  const raw = await measure(ctx, ctx.raw, makeBody());
+  return { api, raw };
 }
 
 function rotation(bodies: string[]): () => () => string {
