@@ -249,10 +249,6 @@ export function createLoaders(db: Db, access?: Access) {
   const ofVisibleCustomer = (column: SQLiteColumn) =>
     visible ? inArray(column, db.select({ id: customers.id }).from(customers).where(visible)) : undefined;
 
-  const personNamesLoader = new DataLoader<string, PersonNameRow[]>(async (ids) =>
-    grouped(ids, await run<PersonNameRow>(db, "personNames", () => db.select().from(personNames).where(inIds(personNames.customerId)), ids), (r) => r.customerId),
-  );
-
   const organizationLoader = new DataLoader<string, OrganizationRow | null>(async (ids) =>
     byKey(
       ids,
@@ -272,15 +268,25 @@ export function createLoaders(db: Db, access?: Access) {
 
     organization: organizationLoader,
 
+    // A profile without a first name is no profile: persons come with their names in one statement.
     person: new DataLoader<string, PersonView | null>(async (ids) => {
-      const [rows, names] = await Promise.all([
-        run<PersonRow>(db, "person", () => db.select().from(persons).where(inIds(persons.customerId)), ids),
-        personNamesLoader.loadMany(ids),
-      ]);
-      const profiles = byKey(ids, rows, (r) => r.customerId);
-      return profiles.map((p, i) => {
-        const parts = names[i];
-        if (!p || parts instanceof Error) return null;
+      const rows = await run<{ person: PersonRow; name: PersonNameRow }>(
+        db,
+        "person",
+        () =>
+          db
+            .select({ person: persons, name: personNames })
+            .from(persons)
+            .innerJoin(personNames, eq(personNames.customerId, persons.customerId))
+            .where(inIds(persons.customerId)),
+        ids,
+      );
+      const profiles = byKey(ids, rows, (r) => r.person.customerId);
+      const names = grouped(ids, rows, (r) => r.person.customerId);
+      return profiles.map((row, i) => {
+        if (!row) return null;
+        const p = row.person;
+        const parts = names[i].map((r) => r.name);
         const part = (name: PersonNameRow["part"]) => parts.find((n) => n.part === name) ?? null;
         const firstName = part("FIRST");
         if (!firstName) return null;
