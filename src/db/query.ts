@@ -123,15 +123,27 @@ function rowMapper(prepared: SqlitePreparedSelect): RowMapper | null {
   if (prepared.mode !== "sync" || prepared.executeMethod !== "all" || !prepared.stmt || !fields || prepared.customResultMapper) return null;
   // A left join's missing side becomes null in drizzle's mapping; inner joins never do.
   if (joinsNotNullableMap && !Object.values(joinsNotNullableMap).every(Boolean)) return null;
-  const columns = fields.map(({ path, field }) => ({ parents: path.slice(0, -1), key: path[path.length - 1], decoder: decoderOf(field) }));
+  const columns = fields.map(({ path, field }) => {
+    const decoder = decoderOf(field);
+    // Most columns (text, plain integers) give the driver's value as it is: no call for those.
+    const identity = decoder.mapFromDriverValue === Column.prototype.mapFromDriverValue;
+    return { parents: path.slice(0, -1), key: path[path.length - 1], decoder: identity ? null : decoder };
+  });
+  const decode = (value: unknown, decoder: Decoder | null) => (value === null || decoder === null ? value : decoder.mapFromDriverValue(value));
+  if (columns.every((c) => c.parents.length === 0)) {
+    return (row) => {
+      const result: Record<string, unknown> = {};
+      for (let i = 0; i < columns.length; i++) result[columns[i].key] = decode(row[i], columns[i].decoder);
+      return result;
+    };
+  }
   return (row) => {
     const result: Record<string, unknown> = {};
     for (let i = 0; i < columns.length; i++) {
       const { parents, key, decoder } = columns[i];
       let node = result;
       for (const parent of parents) node = (node[parent] ??= {}) as Record<string, unknown>;
-      const value = row[i];
-      node[key] = value === null ? null : decoder.mapFromDriverValue(value);
+      node[key] = decode(row[i], decoder);
     }
     return result;
   };
