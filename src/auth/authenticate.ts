@@ -17,11 +17,12 @@ function isLoopback(address: string | undefined): boolean {
   return !!address && (address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127."));
 }
 
-const sameSecret = (a: string, b: string) =>
-  timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
+const digest = (secret: string) => createHash("sha256").update(secret).digest();
 
 export function createAuthenticator(config: Config, db: Database, apiKeys: ApiKeyService) {
   const verifyJwt = createJwtVerifier(config);
+  // Compared as digests: equal lengths for timingSafeEqual, and the admin key's is made once.
+  const adminDigest = config.ADMIN_API_KEY ? digest(config.ADMIN_API_KEY) : null;
 
   async function principalOf(authorization: string | undefined, remoteAddress: string | undefined): Promise<Principal> {
     if (!authorization) {
@@ -32,7 +33,7 @@ export function createAuthenticator(config: Config, db: Database, apiKeys: ApiKe
     }
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
     if (!token) throw unauthenticated("The Authorization header must be `Bearer <API key or JWT>`.");
-    if (config.ADMIN_API_KEY && sameSecret(token, config.ADMIN_API_KEY)) {
+    if (adminDigest && timingSafeEqual(digest(token), adminDigest)) {
       return { id: "admin", kind: "admin", organizationId: null, root: true, scopes: SCOPES, tags: [] };
     }
     const principal = token.startsWith("ck_") ? await apiKeys.authenticate(token) : verifyJwt ? await verifyJwt(token) : null;
