@@ -8,7 +8,21 @@ export type Logger = pino.Logger;
  * and lines logged while a write is under way go out together; pino flushes what is left on exit.
  */
 export function createLogger(level: string): Logger {
-  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: false }));
+  return pino({ level, base: undefined, timestamp: isoTimeByMillisecond() }, pino.destination({ dest: 1, sync: false }));
+}
+
+/** pino's isoTime, formatted once per millisecond: a busy server writes several lines in one. */
+function isoTimeByMillisecond(): () => string {
+  let last = -1;
+  let field = "";
+  return () => {
+    const now = Date.now();
+    if (now !== last) {
+      last = now;
+      field = `,"time":"${new Date(now).toISOString()}"`;
+    }
+    return field;
+  };
 }
 
 /**
