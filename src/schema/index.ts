@@ -1,7 +1,7 @@
 // The executable schema, built once from the resolver classes. schema.graphql is its printout.
 import "reflect-metadata";
 import { GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema, lexicographicSortSchema, printSchema } from "graphql";
-import { buildSchemaSync, type AuthChecker, type PubSub } from "type-graphql";
+import { buildSchemaSync, getMetadataStorage, type AuthChecker, type PubSub } from "type-graphql";
 import type { Scope } from "../auth/principal";
 import type { Context } from "../resolvers/context";
 import { AppError } from "../services/errors";
@@ -85,8 +85,41 @@ function forCompiledExecution(schema: GraphQLSchema): GraphQLSchema {
   return schema;
 }
 
+type ResolverMethod = (...args: unknown[]) => unknown;
+
+/**
+ * type-graphql runs every field resolver through a handler that builds its parameters anew at each
+ * call (sorting them, finding the resolver instance, entering an empty middleware chain). A field
+ * resolver that takes only its parent and the context, with no authorization or middleware, is
+ * called directly instead, with the same arguments: a page of 50 customers calls about 400.
+ */
+function directFieldResolvers(schema: GraphQLSchema): GraphQLSchema {
+  const storage = getMetadataStorage();
+  const instances = new Map<object, Record<string, ResolverMethod>>();
+  for (const resolver of storage.fieldResolvers) {
+    if (resolver.kind !== "external" || resolver.roles || resolver.middlewares?.length || !resolver.params) continue;
+    const params = [...resolver.params].sort((a, b) => a.index - b.index);
+    const simple = params.every(
+      (p) => (p.kind === "root" && !p.propertyName && !p.getType) || (p.kind === "context" && !p.propertyName),
+    );
+    if (!simple || params.map((p) => p.kind).join() !== "root,context") continue;
+    const objectClass = resolver.getObjectType?.();
+    const typeName = storage.objectTypes.find((o) => o.target === objectClass)?.name;
+    const type = typeName ? schema.getType(typeName) : undefined;
+    const field = type instanceof GraphQLObjectType ? type.getFields()[resolver.schemaName] : undefined;
+    if (!field) continue;
+    const target = resolver.target as unknown as new () => Record<string, ResolverMethod>;
+    let instance = instances.get(target);
+    if (!instance) instances.set(target, (instance = new target()));
+    const self = instance;
+    const method = instance[resolver.methodName];
+    field.resolve = (root, _args, context) => method.call(self, root, context);
+  }
+  return schema;
+}
+
 export function buildCustomerSchema(): GraphQLSchema {
-  built ??= forCompiledExecution(describeRoots(buildSchemaSync({
+  built ??= directFieldResolvers(forCompiledExecution(describeRoots(buildSchemaSync({
     resolvers: [
       NodeResolver,
       ViewerResolver,
@@ -108,7 +141,7 @@ export function buildCustomerSchema(): GraphQLSchema {
     validate: false,
     pubSub: contextBusOnly,
     authChecker: scopeChecker,
-  })));
+  }))));
   return built;
 }
 
