@@ -2,8 +2,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createClient, type Client } from "graphql-ws";
+import http from "node:http";
 import WebSocket from "ws";
-import { collectSubscription, createCustomer, createOrganization, personInput, startTestServer, type TestServer } from "./helpers";
+import { collectSubscription, createCustomer, createOrganization, onPostgres, personInput, startTestServer, type TestServer } from "./helpers";
 
 let server: TestServer;
 let client: Client;
@@ -140,4 +141,64 @@ test("a client that disconnects resumes with `after` and gets exactly what it mi
   assert.deepEqual(resumed.slice(0, 3), missed, "the missed events, in order");
   assert.equal(new Set(resumed).size, 4, "then the live one, no duplicate");
   assert.ok(!resumed.includes(firstEvent));
+});
+
+/** POSTs a GraphQL request with node:http; `onAnswer` runs in the same turn as the answer's last byte is read. */
+function postNow(url: string, query: string, variables: Record<string, unknown>, headers: Record<string, string>, onAnswer: (body: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ query, variables });
+    const req = http.request(url, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => {
+        onAnswer(text);
+        resolve();
+      });
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+// On PostgreSQL the event's delivery reads the customer over the network, so it is still under
+// way when the answer is written: the order holds where reads are synchronous (SQLite).
+test("a mutation is answered only once its event has gone out to this instance's subscribers", { skip: onPostgres && "the delivery reads over the network on PostgreSQL" }, async () => {
+  const c = await createCustomer(server, personInput("Ola", "Order"));
+  // A bare graphql-transport-ws socket: each message is counted in the turn the socket is read.
+  const received: string[] = [];
+  const socket = new WebSocket(server.url.replace("http", "ws"), "graphql-transport-ws");
+  await new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.once("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: {} })));
+    socket.on("message", (raw) => {
+      const message = JSON.parse(raw.toString()) as { type: string; payload?: { data?: { customerEvents: { customer: { nickname: string } } } } };
+      if (message.type === "connection_ack") {
+        socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: `subscription ($id: ID!) { customerEvents(customerId: $id, types: [UPDATED]) { customer { nickname } } }`, variables: { id: c.id } } }));
+        resolve();
+      }
+      if (message.type === "next") received.push(message.payload!.data!.customerEvents.customer.nickname);
+    });
+  });
+  try {
+    for (let n = 0; received.length === 0; n++) {
+      assert.ok(n < 100, "the subscription never started");
+      await update(c.id, `warm-${n}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const mutation = `mutation ($id: ID!, $n: String) { updateCustomer(input: { id: $id, nickname: $n }) { userErrors { code } } }`;
+    const seenAtAnswer: string[] = [];
+    for (let k = 1; k <= 10; k++) {
+      const headers = {};
+      await postNow(`${server.url}`, mutation, { id: c.id, n: `fast-${k}` }, headers, () => seenAtAnswer.push(received.at(-1) ?? ""));
+      // With an Idempotency-Key the mutation goes through Apollo rather than the fast path.
+      await postNow(`${server.url}`, mutation, { id: c.id, n: `apollo-${k}` }, { ...headers, "idempotency-key": `order-${c.id}-${k}` }, () =>
+        seenAtAnswer.push(received.at(-1) ?? ""),
+      );
+    }
+    // When each answer had been read, the event it caused had been read before it.
+    assert.deepEqual(seenAtAnswer, Array.from({ length: 10 }, (_, i) => [`fast-${i + 1}`, `apollo-${i + 1}`]).flat());
+  } finally {
+    socket.close();
+  }
 });

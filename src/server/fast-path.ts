@@ -174,6 +174,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
     const charged = charging instanceof Promise ? await charging : charging;
     if (charged.refusal) return fallback();
     let result = await execute(prepared, request, context);
+    if (operation.operation === "mutation") await afterCommitWork();
     // Variables that do not coerce: nothing ran, and the answer is 400 BAD_USER_INPUT (as Apollo's).
     const coercion = result.data === undefined;
     if (coercion) result = { ...result, errors: result.errors?.map(asBadUserInput) };
@@ -243,6 +244,19 @@ export function createFastPath(options: FastPathOptions): FastPath {
       stopped = true;
     },
   };
+}
+
+/**
+ * Resolves once the work a mutation's commit set off in this process has run up to its first wait
+ * for I/O: an immediate callback runs only after the microtasks before it. On SQLite, whose reads
+ * are synchronous, that includes delivering the mutation's events to this instance's subscribers,
+ * so the answer does not overtake its own event on a subscription to the same instance, and a
+ * client sending mutations one after another is held to the pace at which their events go out
+ * instead of queueing deliveries behind them. (On PostgreSQL the delivery reads over the network
+ * and may still be under way.)
+ */
+export function afterCommitWork(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** POST /graphql with a JSON body of a declared length within the limit, sent as is. */

@@ -20,7 +20,7 @@ import { explorerRoutes } from "./explorer";
 import { corsMiddleware, webSocketOriginCheck } from "./cors";
 import { TrustedDocuments, persistedDocumentErrorExtensions, persistedDocumentsMiddleware, resolveSubscription } from "./persisted-documents";
 import { CompiledOperations, jitGateway } from "./executor";
-import { createFastPath } from "./fast-path";
+import { afterCommitWork, createFastPath } from "./fast-path";
 import { requestLogPlugin } from "./request-log";
 import { idempotencyPlugin } from "./idempotency";
 import { limitErrorExtensions, limitsMiddleware, limitsPlugin, limitSubscription, limitValidationRules } from "./limits";
@@ -134,6 +134,16 @@ export async function startServer(options: {
       // The explorer is GraphiQL, served by explorerRoutes; Apollo's own landing page loads from a CDN.
       ApolloServerPluginLandingPageDisabled(),
       limitsPlugin(config),
+      // As on the fast path: a mutation is answered once its events have reached this instance's subscribers.
+      {
+        async requestDidStart() {
+          return {
+            async willSendResponse({ operation }) {
+              if (operation?.operation === "mutation") await afterCommitWork();
+            },
+          };
+        },
+      },
       requestLogPlugin(logger),
       ...(deps.metrics ? [deps.metrics.plugin()] : []),
       idempotencyPlugin(deps),
