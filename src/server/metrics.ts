@@ -13,6 +13,16 @@ import type { WebhookOutcome } from "../events/webhooks";
 import type { Context } from "../resolvers/context";
 import { sentErrorCodes } from "./request-log";
 
+/** Operations counted at a time (see Metrics.pending). */
+const BATCH = 1024;
+
+interface Answered {
+  operation: string;
+  type: string;
+  outcome: "ok" | "error";
+  seconds: number;
+}
+
 /** Operation names are chosen by clients: only this many distinct ones get their own series. */
 const MAX_OPERATION_LABELS = 200;
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -22,11 +32,18 @@ export class Metrics {
   private readonly operations = new Set<string>();
   private readonly sockets = new Set<{ subscriptions: Record<string, unknown> }>();
 
+  /**
+   * Operations answered but not yet counted: prom-client takes them in batches, before each scrape
+   * and every BATCH operations. One at a time, between requests, its bookkeeping cost a small read
+   * about 5% of its time; in a batch its code and data stay warm.
+   */
+  private pending: Answered[] = [];
   private readonly requests = new Counter({
     name: "graphql_requests_total",
     help: "GraphQL operations answered, by operation name, type and outcome (ok or error).",
     labelNames: ["operation", "type", "outcome"] as const,
     registers: [this.registry],
+    collect: () => this.flush(),
   });
   private readonly duration = new Histogram({
     name: "graphql_request_duration_seconds",
@@ -34,6 +51,7 @@ export class Metrics {
     labelNames: ["operation", "type"] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
+    collect: () => this.flush(),
   });
   private readonly errors = new Counter({
     name: "graphql_errors_total",
@@ -111,13 +129,23 @@ export class Metrics {
 
   /** Starts timing an HTTP GraphQL operation; the returned function records its outcome and error codes. */
   operationStarted(): (operationName: string | null | undefined, type: string | undefined, errorCodes: readonly string[]) => void {
-    const end = this.duration.startTimer();
+    const started = process.hrtime.bigint();
     return (operationName, type, codes) => {
-      const labels = { operation: this.operationLabel(operationName), type: type ?? "unknown" };
-      end(labels);
-      this.requests.inc({ ...labels, outcome: codes.length ? "error" : "ok" });
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.pending.push({ operation: this.operationLabel(operationName), type: type ?? "unknown", outcome: codes.length ? "error" : "ok", seconds });
       for (const code of codes) this.errors.inc({ code });
+      if (this.pending.length >= BATCH) this.flush();
     };
+  }
+
+  /** Hands the pending operations to prom-client. */
+  private flush(): void {
+    const answered = this.pending;
+    this.pending = [];
+    for (const { operation, type, outcome, seconds } of answered) {
+      this.duration.observe({ operation, type }, seconds);
+      this.requests.inc({ operation, type, outcome });
+    }
   }
 
   /** Times every HTTP GraphQL operation Apollo answers and counts its outcome and error codes. */
