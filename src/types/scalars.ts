@@ -39,32 +39,25 @@ function isCalendarDay(year: number, month: number, day: number): boolean {
 const STORED_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 const LOCAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-const dateTimeConfig = GraphQLDateTime.toConfig();
 /**
- * graphql-scalars' DateTime, answering a stored timestamp as it is: for that form its serialize
- * gives a Date whose JSON is the same text, after a validation and a parse that cost more than
- * the rest of a field's output. Any other value goes to its serialize.
+ * `scalar` answering a value of `form` that is a calendar day as it is, without its own serialize:
+ * for graphql-scalars' DateTime that builds a Date whose JSON is the same text, for its LocalDate
+ * a Date only to check the day, each costing more than the rest of a field's output. Any other
+ * value goes to the scalar's serialize.
  */
-export const DateTime = new GraphQLScalarType({
-  ...dateTimeConfig,
-  serialize(value) {
-    if (typeof value === "string") {
-      const match = STORED_DATE_TIME.exec(value);
-      if (match && isCalendarDay(Number(match[1]), Number(match[2]), Number(match[3]))) return value;
-    }
-    return dateTimeConfig.serialize(value);
-  },
-});
+function storedAsIs(scalar: GraphQLScalarType, form: RegExp): GraphQLScalarType {
+  const config = scalar.toConfig();
+  return new GraphQLScalarType({
+    ...config,
+    serialize(value) {
+      if (typeof value === "string") {
+        const match = form.exec(value);
+        if (match && isCalendarDay(Number(match[1]), Number(match[2]), Number(match[3]))) return value;
+      }
+      return config.serialize(value);
+    },
+  });
+}
 
-const localDateConfig = GraphQLLocalDate.toConfig();
-/** graphql-scalars' LocalDate with the same check of its output done without building a Date. */
-export const LocalDate = new GraphQLScalarType({
-  ...localDateConfig,
-  serialize(value) {
-    if (typeof value === "string") {
-      const match = LOCAL_DATE.exec(value);
-      if (match && isCalendarDay(Number(match[1]), Number(match[2]), Number(match[3]))) return value;
-    }
-    return localDateConfig.serialize(value);
-  },
-});
+export const DateTime = storedAsIs(GraphQLDateTime, STORED_DATE_TIME);
+export const LocalDate = storedAsIs(GraphQLLocalDate, LOCAL_DATE);
