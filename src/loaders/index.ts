@@ -37,7 +37,7 @@ import {
   type WalletRow,
 } from "../db/schema";
 import type { ConnectionResult } from "../types/common.types";
-import { keyset, pageRequest, toConnection, type CursorKey, type PageArgs } from "../services/pagination";
+import { keyset, pageRequest, toConnection, withoutPage, type CursorKey, type PageArgs } from "../services/pagination";
 import { listCustomersOfOrganizations, type CustomerListArgs } from "../services/customer.query";
 
 /** The person profile as the graph shows it; phones and questions come from their own loaders. */
@@ -165,20 +165,15 @@ function childConnection<Row extends Record<string, unknown>, A extends PageArgs
   keyOf: (row: Row) => CursorKey;
   filter: (args: A) => SQL[];
 }) {
-  // The totals depend on the filter arguments only, not on the page.
-  const filterOnly = (args: A) => {
-    const { first, after, last, before, ...rest } = args;
-    void first; void after; void last; void before;
-    return rest;
-  };
   const parentProperty = Object.entries(getTableColumns(spec.table)).find(([, c]) => c.name === spec.parent.name)![0];
 
+  // The totals depend on the filter arguments only, not on the page.
   const count = new DataLoader<ChildPageKey<A>, number, string>(
     (keys) =>
-      perArgumentGroup(keys, filterOnly, async (parentIds, args) => {
+      perArgumentGroup(keys, withoutPage, async (parentIds, args) => {
         const rows = await run<{ parentId: string; count: number }>(
           db,
-          `${spec.name}.count|${accessKey}|${JSON.stringify(filterOnly(args))}`,
+          `${spec.name}.count|${accessKey}|${JSON.stringify(withoutPage(args))}`,
           () =>
             db
               .select({ parentId: sql<string>`${spec.parent}`, count: sql<number>`count(*)`.mapWith(Number) })
@@ -190,7 +185,7 @@ function childConnection<Row extends Record<string, unknown>, A extends PageArgs
         const counts = new Map(rows.map((r) => [r.parentId, r.count]));
         return new Map(parentIds.map((id) => [id, counts.get(id) ?? 0]));
       }),
-    { cacheKeyFn: (k) => JSON.stringify([k.parentId, filterOnly(k.args)]) },
+    { cacheKeyFn: (k) => JSON.stringify([k.parentId, withoutPage(k.args)]) },
   );
 
   return new DataLoader<ChildPageKey<A>, ConnectionResult<Row>, string>(

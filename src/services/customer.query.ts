@@ -10,7 +10,7 @@ import { companies, customerAddresses, customers, memberships, type CustomerRow 
 import type { ConnectionResult } from "../types/common.types";
 import type { CustomerOrderField, CustomerStatus, CustomerType, OrderDirection, RiskLevel, VerificationStatus } from "../types/enums";
 import { AppError } from "./errors";
-import { keyset, pageRequest, toConnection, type CursorKey, type PageArgs } from "./pagination";
+import { keyset, pageRequest, toConnection, withoutPage, type CursorKey, type PageArgs } from "./pagination";
 
 export interface CustomerFilterData {
   ids?: string[] | null;
@@ -146,8 +146,7 @@ function cursorValues(side: "after" | "before", key: CursorKey | null): Record<s
 }
 
 export async function listCustomers(db: Db, args: CustomerListArgs, access?: Access): Promise<ConnectionResult<CustomerRow>> {
-  const { first, last, after, before, ...shape } = args;
-  void first; void last; void after; void before;
+  const shape = withoutPage(args);
   const { request, conditions: built } = prepareList(args, access);
   // The statements' text depends on the filter, ordering and direction, not on the page: the
   // cursor and limit are placeholders, and each shape is built and prepared once.

@@ -15,6 +15,13 @@ export interface PageArgs {
   before?: string | null;
 }
 
+/** The arguments without the page ones (first, after, last, before): what selects the rows. */
+export function withoutPage<A extends PageArgs>(args: A): Omit<A, keyof PageArgs> {
+  const { first, after, last, before, ...rest } = args;
+  void first; void after; void last; void before;
+  return rest;
+}
+
 export interface PageRequest {
   /** Rows wanted, not counting the one extra row fetched to learn whether more follow. */
   limit: number;
