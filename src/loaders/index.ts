@@ -107,15 +107,24 @@ function grouped<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[]
   return keys.map((k) => map.get(k) ?? []);
 }
 
-/**
- * `column in (the ids)`, with the ids as one parameter: the statement text is the same for any
- * number of ids, so that it is built and prepared once (see `run`).
- */
-const inIds = (column: SQLiteColumn) => inListParameter(column, "ids");
+/** The condition `column` is one of the batch's ids, with the ids as the placeholder `ids`. */
+type InIds = (column: SQLiteColumn) => SQL;
 
-/** Runs the shape `key` (see preparedStatement) with these ids. */
-function run<T>(db: Db, key: string, build: () => { prepare(): unknown }, ids: readonly string[]): T[] | Promise<T[]> {
-  return executePrepared<T>(preparedStatement(db, key, build), { ids: listParameter(ids) });
+/**
+ * `column in (the ids)` with the whole list as one placeholder: the statement text is the same for
+ * any number of ids, so that it is built and prepared once (see `run`).
+ */
+const inIdList: InIds = (column) => inListParameter(column, "ids");
+/** `column = the id`: a batch of one (a single customer's page) is an index lookup, without a list to unpack. */
+const isTheId: InIds = (column) => sql`${column} = ${sql.placeholder("ids")}`;
+
+/**
+ * Runs the shape `key` (see preparedStatement) with these ids; `build` makes its statement with
+ * the condition it is given, one prepared for batches of one id and one for longer lists.
+ */
+function run<T>(db: Db, key: string, build: (inIds: InIds) => { prepare(): unknown }, ids: readonly string[]): T[] | Promise<T[]> {
+  if (ids.length === 1) return executePrepared<T>(preparedStatement(db, `${key}|1`, () => build(isTheId)), { ids: ids[0] });
+  return executePrepared<T>(preparedStatement(db, key, () => build(inIdList)), { ids: listParameter(ids) });
 }
 
 interface ChildPageKey<A> {
@@ -174,7 +183,7 @@ function childConnection<Row extends Record<string, unknown>, A extends PageArgs
         const rows = await run<{ parentId: string; count: number }>(
           db,
           `${spec.name}.count|${accessKey}|${JSON.stringify(withoutPage(args))}`,
-          () =>
+          (inIds) =>
             db
               .select({ parentId: sql<string>`${spec.parent}`, count: sql<number>`count(*)`.mapWith(Number) })
               .from(spec.table)
@@ -198,7 +207,7 @@ function childConnection<Row extends Record<string, unknown>, A extends PageArgs
         const rows = await run<Row & { rn: number; total?: number }>(
           db,
           `${spec.name}|${accessKey}|${JSON.stringify(args)}`,
-          () => {
+          (inIds) => {
             const window = keyset(request, [sql`${spec.key}`], false);
             const ranked = db
               .select({
@@ -247,7 +256,7 @@ export function createLoaders(db: Db, access?: Access) {
   const organizationLoader = new DataLoader<string, OrganizationRow | null>(async (ids) =>
     byKey(
       ids,
-      await run<OrganizationRow>(db, `organization|${accessKey}`, () => db.select().from(organizations).where(and(inIds(organizations.id), organizationsVisible(access))), ids),
+      await run<OrganizationRow>(db, `organization|${accessKey}`, (inIds) => db.select().from(organizations).where(and(inIds(organizations.id), organizationsVisible(access))), ids),
       (r) => r.id,
     ),
   );
@@ -256,7 +265,7 @@ export function createLoaders(db: Db, access?: Access) {
     customer: new DataLoader<string, CustomerRow | null>(async (ids) =>
       byKey(
         ids,
-        await run<CustomerRow>(db, `customer|${accessKey}`, () => db.select().from(customers).where(and(inIds(customers.id), isNull(customers.erasedAt), visible)), ids),
+        await run<CustomerRow>(db, `customer|${accessKey}`, (inIds) => db.select().from(customers).where(and(inIds(customers.id), isNull(customers.erasedAt), visible)), ids),
         (r) => r.id,
       ),
     ),
@@ -268,7 +277,7 @@ export function createLoaders(db: Db, access?: Access) {
       const rows = await run<{ person: PersonRow; name: PersonNameRow }>(
         db,
         "person",
-        () =>
+        (inIds) =>
           db
             .select({ person: persons, name: personNames })
             .from(persons)
@@ -310,7 +319,7 @@ export function createLoaders(db: Db, access?: Access) {
         await run<TelephoneNumberRow>(
           db,
           "telephoneNumbers",
-          () => db.select().from(telephoneNumbers).where(inIds(telephoneNumbers.customerId)).orderBy(asc(telephoneNumbers.position)),
+          (inIds) => db.select().from(telephoneNumbers).where(inIds(telephoneNumbers.customerId)).orderBy(asc(telephoneNumbers.position)),
           ids,
         ),
         (r) => r.customerId,
@@ -323,7 +332,7 @@ export function createLoaders(db: Db, access?: Access) {
         await run<Pick<SecretQuestionRow, "customerId" | "question">>(
           db,
           "secretQuestions",
-          () =>
+          (inIds) =>
             db
               .select({ customerId: secretQuestions.customerId, question: secretQuestions.question })
               .from(secretQuestions)
@@ -336,7 +345,7 @@ export function createLoaders(db: Db, access?: Access) {
     ),
 
     company: new DataLoader<string, CompanyRow | null>(async (ids) =>
-      byKey(ids, await run<CompanyRow>(db, "company", () => db.select().from(companies).where(inIds(companies.customerId)), ids), (r) => r.customerId),
+      byKey(ids, await run<CompanyRow>(db, "company", (inIds) => db.select().from(companies).where(inIds(companies.customerId)), ids), (r) => r.customerId),
     ),
 
     addresses: new DataLoader<string, CustomerAddressView[]>(async (ids) =>
@@ -345,7 +354,7 @@ export function createLoaders(db: Db, access?: Access) {
         (await run<CustomerAddressRow>(
           db,
           "addresses",
-          () => db.select().from(customerAddresses).where(inIds(customerAddresses.customerId)).orderBy(asc(customerAddresses.id)),
+          (inIds) => db.select().from(customerAddresses).where(inIds(customerAddresses.customerId)).orderBy(asc(customerAddresses.id)),
           ids,
         )).map(toCustomerAddress),
         (r) => r.customerId,
@@ -358,7 +367,7 @@ export function createLoaders(db: Db, access?: Access) {
         (await run<CustomerAddressRow>(
           db,
           `address|${accessKey}`,
-          () => db.select().from(customerAddresses).where(and(inIds(customerAddresses.id), ofVisibleCustomer(customerAddresses.customerId))),
+          (inIds) => db.select().from(customerAddresses).where(and(inIds(customerAddresses.id), ofVisibleCustomer(customerAddresses.customerId))),
           ids,
         )).map(toCustomerAddress),
         (r) => r.id,
@@ -368,7 +377,7 @@ export function createLoaders(db: Db, access?: Access) {
     document: new DataLoader<string, DocumentRow | null>(async (ids) =>
       byKey(
         ids,
-        await run<DocumentRow>(db, `document|${accessKey}`, () => db.select().from(documents).where(and(inIds(documents.id), ofVisibleCustomer(documents.customerId))), ids),
+        await run<DocumentRow>(db, `document|${accessKey}`, (inIds) => db.select().from(documents).where(and(inIds(documents.id), ofVisibleCustomer(documents.customerId))), ids),
         (r) => r.id,
       ),
     ),
@@ -379,7 +388,7 @@ export function createLoaders(db: Db, access?: Access) {
         await run<CustomerEventRow>(
           db,
           `event|${accessKey}`,
-          () => db.select().from(customerEvents).where(and(inIds(customerEvents.id), ofVisibleCustomer(customerEvents.customerId))),
+          (inIds) => db.select().from(customerEvents).where(and(inIds(customerEvents.id), ofVisibleCustomer(customerEvents.customerId))),
           ids,
         ),
         (r) => r.id,
@@ -392,7 +401,7 @@ export function createLoaders(db: Db, access?: Access) {
         await run<NotificationPreferenceRow>(
           db,
           "notificationPreferences",
-          () =>
+          (inIds) =>
             db
               .select()
               .from(notificationPreferences)
@@ -410,7 +419,7 @@ export function createLoaders(db: Db, access?: Access) {
       const rows = await run<{ membership: MembershipRow; organization: OrganizationRow }>(
         db,
         `memberships|${accessKey}`,
-        () =>
+        (inIds) =>
           db
             .select({ membership: memberships, organization: organizations })
             .from(memberships)
@@ -429,7 +438,7 @@ export function createLoaders(db: Db, access?: Access) {
     }),
 
     wallets: new DataLoader<string, WalletRow[]>(async (ids) =>
-      grouped(ids, await run<WalletRow>(db, "wallets", () => db.select().from(wallets).where(inIds(wallets.customerId)), ids), (r) => r.customerId),
+      grouped(ids, await run<WalletRow>(db, "wallets", (inIds) => db.select().from(wallets).where(inIds(wallets.customerId)), ids), (r) => r.customerId),
     ),
 
     organizationCustomers: new DataLoader<ChildPageKey<CustomerListArgs>, ConnectionResult<CustomerRow>, string>(
