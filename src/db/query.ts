@@ -129,22 +129,24 @@ function rowMapper(prepared: SqlitePreparedSelect): RowMapper | null {
     const identity = decoder.mapFromDriverValue === Column.prototype.mapFromDriverValue;
     return { parents: path.slice(0, -1), key: path[path.length - 1], decoder: identity ? null : decoder };
   });
-  const decode = (value: unknown, decoder: Decoder | null) => (value === null || decoder === null ? value : decoder.mapFromDriverValue(value));
-  if (columns.every((c) => c.parents.length === 0)) {
-    return (row) => {
-      const result: Record<string, unknown> = {};
-      for (let i = 0; i < columns.length; i++) result[columns[i].key] = decode(row[i], columns[i].decoder);
-      return result;
-    };
-  }
-  return (row) => {
-    const result: Record<string, unknown> = {};
-    for (let i = 0; i < columns.length; i++) {
-      const { parents, key, decoder } = columns[i];
-      let node = result;
-      for (const parent of parents) node = (node[parent] ??= {}) as Record<string, unknown>;
-      node[key] = decode(row[i], decoder);
+  // The mapper is written out as one object literal per row (as graphql-jit writes its executors):
+  // every row gets the same shape at once, instead of growing property by property in a loop.
+  type Node = Map<string, Node | number>;
+  const tree: Node = new Map();
+  for (const [i, { parents, key }] of columns.entries()) {
+    let node = tree;
+    for (const parent of parents) {
+      let child = node.get(parent);
+      if (!(child instanceof Map)) node.set(parent, (child = new Map()));
+      node = child;
     }
-    return result;
-  };
+    node.set(key, i);
+  }
+  const value = (i: number) => (columns[i].decoder ? `(row[${i}] === null ? null : decoders[${i}].mapFromDriverValue(row[${i}]))` : `row[${i}]`);
+  const literal = (node: Node): string =>
+    `{${[...node].map(([key, entry]) => `${JSON.stringify(key)}: ${typeof entry === "number" ? value(entry) : literal(entry)}`).join(", ")}}`;
+  const decoders = columns.map((c) => c.decoder);
+  // The source holds column indexes and quoted property names only ("__proto__" would not be one).
+  if (columns.some((c) => [...c.parents, c.key].includes("__proto__"))) return null;
+  return new Function("decoders", `return (row) => (${literal(tree)});`)(decoders) as RowMapper;
 }
