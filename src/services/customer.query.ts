@@ -167,16 +167,17 @@ export async function listCustomers(db: Db, args: CustomerListArgs, access?: Acc
     ...cursorValues("after", request.after),
     ...cursorValues("before", request.before),
   });
-  const connection = toConnection(rows, request, (r) => [r.sortKey, r.customer.id], async () => {
-    const countQuery = preparedStatement(db, `customers.count|${key}`, () => db.select({ n: count() }).from(customers).where(and(...built().conditions)));
-    const [{ n }] = await executePrepared<{ n: number }>(countQuery);
-    return n;
-  });
-  return {
-    ...connection,
-    edges: connection.edges.map((e) => ({ cursor: e.cursor, node: e.node.customer })),
-    nodes: connection.nodes.map((n) => n.customer),
-  };
+  return toConnection(
+    rows,
+    request,
+    (r) => [r.sortKey, r.customer.id],
+    async () => {
+      const countQuery = preparedStatement(db, `customers.count|${key}`, () => db.select({ n: count() }).from(customers).where(and(...built().conditions)));
+      const [{ n }] = await executePrepared<{ n: number }>(countQuery);
+      return n;
+    },
+    (r) => r.customer,
+  );
 }
 
 /**
@@ -228,14 +229,14 @@ export async function listCustomersOfOrganizations(
         void rank;
         return { key, customer: customer as CustomerRow };
       });
-    const connection = toConnection(own, request, (r) => [r.key, r.customer.id], async () =>
-      (await totalsOnce()).get(organizationId) ?? 0,
+    const connection = toConnection(
+      own,
+      request,
+      (r) => [r.key, r.customer.id],
+      async () => (await totalsOnce()).get(organizationId) ?? 0,
+      (r) => r.customer,
     );
-    result.set(organizationId, {
-      ...connection,
-      edges: connection.edges.map((e) => ({ cursor: e.cursor, node: e.node.customer })),
-      nodes: connection.nodes.map((n) => n.customer),
-    });
+    result.set(organizationId, connection);
   }
   return result;
 }

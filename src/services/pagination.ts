@@ -107,25 +107,37 @@ export function keyset(request: PageRequest, keys: SQL[], descending: boolean): 
   return { where, orderBy };
 }
 
-/** Rows fetched with limit + 1, in page-read order, to a Relay connection. */
-export function toConnection<T>(
-  rows: T[],
+/**
+ * Rows fetched with limit + 1, in page-read order, to a Relay connection of `nodeOf` each row.
+ * Cursors are encoded when asked for: most pages are read for their nodes, or their end cursor.
+ */
+export function toConnection<R, T = R>(
+  rows: R[],
   request: PageRequest,
-  cursorKey: (row: T) => CursorKey,
+  cursorKey: (row: R) => CursorKey,
   totalCount: () => Promise<number>,
+  nodeOf: (row: R) => T = (row) => row as unknown as T,
 ): ConnectionResult<T> {
   const hasMore = rows.length > request.limit;
   const page = hasMore ? rows.slice(0, request.limit) : rows.slice();
   if (request.backward) page.reverse();
-  const edges = page.map((node) => ({ cursor: encodeCursor(request.ordering, cursorKey(node)), node }));
+  const nodes = page.map(nodeOf);
+  const cursor = (i: number) => (i >= 0 && i < page.length ? encodeCursor(request.ordering, cursorKey(page[i])) : null);
+  let edges: ConnectionResult<T>["edges"] | undefined;
   return {
-    edges,
-    nodes: page,
+    get edges() {
+      return (edges ??= nodes.map((node, i) => ({ cursor: cursor(i)!, node })));
+    },
+    nodes,
     pageInfo: {
       hasNextPage: request.backward ? request.before !== null : hasMore,
       hasPreviousPage: request.backward ? hasMore : request.after !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      get startCursor() {
+        return cursor(0);
+      },
+      get endCursor() {
+        return cursor(page.length - 1);
+      },
     },
     totalCount,
   };
