@@ -92,6 +92,8 @@ interface Decoder {
 }
 
 const mappers = new WeakMap<object, RowMapper | null>();
+// Bound once: a compiled import is a property read through drizzle's export getters at every call.
+const fillParameters = fillPlaceholders;
 
 /**
  * The rows of a select prepared on better-sqlite3, as drizzle's own `all()` gives them, mapped by a
@@ -104,7 +106,7 @@ function sqliteRows<Row>(statement: Prepared, values: Record<string, unknown> | 
   if (mapper === undefined) mappers.set(statement, (mapper = rowMapper(statement as unknown as SqlitePreparedSelect)));
   if (!mapper) return null;
   const { stmt, query, logger } = statement as unknown as SqlitePreparedSelect;
-  const params = fillPlaceholders(query.params, values ?? {});
+  const params = fillParameters(query.params, values ?? {});
   logger.logQuery(query.sql, params);
   return stmt.raw().all(...params).map(mapper) as Row[];
 }

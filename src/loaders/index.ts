@@ -159,6 +159,18 @@ async function perArgumentGroup<A, R>(
   return keys.map((k) => results.get(`${JSON.stringify(group(k.args))}|${k.parentId}`)!);
 }
 
+const properties = new WeakMap<SQLiteColumn, string>();
+
+/** The property under which drizzle gives `column` in rows of `table` (found once per column). */
+function propertyOf(table: SQLiteTable, column: SQLiteColumn): string {
+  let property = properties.get(column);
+  if (property === undefined) {
+    property = Object.entries(getTableColumns(table)).find(([, c]) => c.name === column.name)![0];
+    properties.set(column, property);
+  }
+  return property;
+}
+
 const pageKey = <A>(k: ChildPageKey<A>) => JSON.stringify([k.parentId, k.args]);
 
 /**
@@ -174,7 +186,7 @@ function childConnection<Row extends Record<string, unknown>, A extends PageArgs
   keyOf: (row: Row) => CursorKey;
   filter: (args: A) => SQL[];
 }) {
-  const parentProperty = Object.entries(getTableColumns(spec.table)).find(([, c]) => c.name === spec.parent.name)![0];
+  const parentProperty = propertyOf(spec.table, spec.parent);
 
   // The totals depend on the filter arguments only, not on the page.
   const count = new DataLoader<ChildPageKey<A>, number, string>(
