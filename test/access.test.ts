@@ -81,6 +81,7 @@ before(async () => {
   keys.admin = (await key(ids.partner, ["customers:read", "customers:write", "organizations:admin"])).secret;
   keys.vip = (await key(ids.partner, ["customers:read"], ["vip"])).secret;
   keys.managedRead = (await key(ids.managed, ["customers:read"])).secret;
+  keys.webhooksOnly = (await key(ids.partner, ["webhooks:manage"])).secret;
   const expiring = await key(ids.partner, ["customers:read"]);
   keys.expired = expiring.secret;
   await sqlRun(server, "update api_keys set expires_at = ? where id = ?", new Date(Date.now() - 1000).toISOString(), expiring.apiKey.id);
@@ -191,6 +192,13 @@ describe("scopes", () => {
     assert.match(r.errors![0].message, /customers:write/);
     assert.equal(code(await call(keys.write, `mutation { createOrganization(input: { name: "Nope" }) { userErrors { code } } }`)), "FORBIDDEN");
     assert.equal(code(await call(keys.write, `{ apiKeys { id } }`)), "FORBIDDEN");
+    // Reads too, by id as in a list; the customer exists and is within the key's organization.
+    const read = await call(keys.webhooksOnly, `query ($id: ID!) { customer(id: $id) { id } }`, { id: ids.cPartner });
+    assert.equal(code(read), "FORBIDDEN");
+    assert.match(read.errors![0].message, /customers:read/);
+    assert.deepEqual(read.data, { customer: null });
+    assert.equal(code(await call(keys.webhooksOnly, `{ customers(first: 1) { nodes { id } } }`)), "FORBIDDEN");
+    assert.equal((await ok(keys.read, `query ($id: ID!) { customer(id: $id) { id } }`, { id: ids.cPartner })).customer.id, ids.cPartner);
     const created = await ok(keys.write, create);
     assert.deepEqual(created.createCustomer.userErrors, []);
   });
