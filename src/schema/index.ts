@@ -90,20 +90,56 @@ function forCompiledExecution(schema: GraphQLSchema): GraphQLSchema {
 type ResolverMethod = (...args: unknown[]) => unknown;
 type Parameter = (root: unknown, args: Record<string, unknown>, context: Context) => unknown;
 
+type Storage = ReturnType<typeof getMetadataStorage>;
+
+/** Whether type-graphql gives a value of this type to resolvers as it comes (scalars and enums). */
+function passedAsIs(storage: Storage, type: unknown): boolean {
+  if (type instanceof GraphQLScalarType || type === String || type === Number || type === Boolean) return true;
+  return storage.enums.some((e) => e.enumObj === type);
+}
+
 /**
- * How a resolver's parameter is read when type-graphql would pass it through unchanged: the parent,
- * the context, or an argument of a scalar type (or list of one), which type-graphql neither converts
- * nor validates. Null for anything else (input objects become class instances, `@Args` classes too).
+ * The fields of an `@ArgsType` class and its superclasses, when all of them are scalars or enums
+ * (which type-graphql copies onto a new instance of the class as they are); else null.
  */
-function plainParameter(param: NonNullable<ReturnType<typeof getMetadataStorage>["fieldResolvers"][number]["params"]>[number]): Parameter | null {
+function plainArgsFields(storage: Storage, argsClass: unknown): string[] | null {
+  const names: string[] = [];
+  for (let target = argsClass; typeof target === "function" && target.prototype !== undefined; target = Object.getPrototypeOf(target)) {
+    const type = storage.argumentTypes.find((t) => t.target === target);
+    if (!type) continue;
+    for (const field of type.fields ?? []) {
+      if (!passedAsIs(storage, field.getType())) return null;
+      names.push(field.name);
+    }
+  }
+  return names.length > 0 ? names : null;
+}
+
+/**
+ * How a resolver's parameter is read where type-graphql would give it without converting or
+ * validating it (validation is off): the parent, the context, an argument of a scalar or enum type,
+ * or an `@Args` class of those, made as type-graphql makes it. Null for anything else (input objects).
+ */
+function plainParameter(storage: Storage, param: NonNullable<Storage["fieldResolvers"][number]["params"]>[number]): Parameter | null {
   if (param.kind === "root" && !param.propertyName && !param.getType) return (root) => root;
   if (param.kind === "context" && !param.propertyName) return (_root, _args, context) => context;
-  if (param.kind === "arg" && !param.validateFn && param.validateSettings === undefined) {
-    const type = param.getType();
+  if ((param.kind !== "arg" && param.kind !== "args") || param.validateFn || param.validateSettings !== undefined) return null;
+  const type = param.getType();
+  if (param.kind === "arg") {
     const name = param.name;
-    if (type instanceof GraphQLScalarType || type === String || type === Number || type === Boolean) return (_root, args) => args[name];
+    return passedAsIs(storage, type) ? (_root, args) => args[name] : null;
   }
-  return null;
+  const fields = plainArgsFields(storage, type);
+  if (!fields) return null;
+  const ArgsClass = type as new () => Record<string, unknown>;
+  // As type-graphql's convertToType: a new instance, without its undefined fields that were not
+  // given, with the given ones assigned.
+  return (_root, args) => {
+    const instance = new ArgsClass();
+    for (const key of Object.keys(instance)) if (instance[key] === undefined && args[key] === undefined) delete instance[key];
+    for (const name of fields) if (args[name] !== undefined) instance[name] = args[name];
+    return instance;
+  };
 }
 
 /**
@@ -129,7 +165,7 @@ function directResolvers(schema: GraphQLSchema): GraphQLSchema {
     });
   for (const { resolver, type } of [...roots, ...fields]) {
     if (resolver.middlewares?.length || !resolver.params) continue;
-    const parameters = [...resolver.params].sort((a, b) => a.index - b.index).map(plainParameter);
+    const parameters = [...resolver.params].sort((a, b) => a.index - b.index).map((param) => plainParameter(storage, param));
     if (parameters.some((p) => p === null)) continue;
     const field = type instanceof GraphQLObjectType ? type.getFields()[resolver.schemaName] : undefined;
     if (!field) continue;
