@@ -141,22 +141,25 @@ async function perArgumentGroup<A, R>(
   group: (args: A) => unknown,
   load: (parentIds: string[], args: A) => Promise<Map<string, R>>,
 ): Promise<(R | Error)[]> {
-  const groups = new Map<string, ChildPageKey<A>[]>();
-  for (const k of keys) {
-    const g = JSON.stringify(group(k.args));
-    groups.set(g, [...(groups.get(g) ?? []), k]);
-  }
-  const results = new Map<string, R | Error>();
-  for (const [g, members] of groups) {
-    const parentIds = [...new Set(members.map((m) => m.parentId))];
+  const groupOf = keys.map((k) => JSON.stringify(group(k.args)));
+  const groups = new Map<string, { args: A; parentIds: Set<string> }>();
+  keys.forEach((k, i) => {
+    const members = groups.get(groupOf[i]);
+    if (members) members.parentIds.add(k.parentId);
+    else groups.set(groupOf[i], { args: k.args, parentIds: new Set([k.parentId]) });
+  });
+  const results = new Map<string, Map<string, R> | Error>();
+  for (const [g, { args, parentIds }] of groups) {
     try {
-      const loaded = await load(parentIds, members[0].args);
-      for (const id of parentIds) results.set(`${g}|${id}`, loaded.get(id)!);
+      results.set(g, await load([...parentIds], args));
     } catch (error) {
-      for (const id of parentIds) results.set(`${g}|${id}`, error instanceof Error ? error : new Error(String(error)));
+      results.set(g, error instanceof Error ? error : new Error(String(error)));
     }
   }
-  return keys.map((k) => results.get(`${JSON.stringify(group(k.args))}|${k.parentId}`)!);
+  return keys.map((k, i) => {
+    const loaded = results.get(groupOf[i])!;
+    return loaded instanceof Error ? loaded : loaded.get(k.parentId)!;
+  });
 }
 
 const properties = new WeakMap<SQLiteColumn, string>();
