@@ -107,6 +107,50 @@ export function keyset(request: PageRequest, keys: SQL[], descending: boolean): 
   return { where, orderBy };
 }
 
+/** A page's rows, with their cursors encoded when asked for (as classes: getters on a prototype cost nothing to create). */
+class Page<R> {
+  constructor(
+    readonly rows: R[],
+    readonly ordering: string,
+    readonly cursorKey: (row: R) => CursorKey,
+  ) {}
+
+  cursor(i: number): string | null {
+    return i >= 0 && i < this.rows.length ? encodeCursor(this.ordering, this.cursorKey(this.rows[i])) : null;
+  }
+}
+
+class PageInfoOf<R> {
+  constructor(
+    readonly hasNextPage: boolean,
+    readonly hasPreviousPage: boolean,
+    private readonly page: Page<R>,
+  ) {}
+
+  get startCursor(): string | null {
+    return this.page.cursor(0);
+  }
+
+  get endCursor(): string | null {
+    return this.page.cursor(this.page.rows.length - 1);
+  }
+}
+
+class Connection<R, T> implements ConnectionResult<T> {
+  private edgeList?: { cursor: string; node: T }[];
+
+  constructor(
+    readonly nodes: T[],
+    readonly pageInfo: PageInfoOf<R>,
+    readonly totalCount: () => Promise<number>,
+    private readonly page: Page<R>,
+  ) {}
+
+  get edges(): { cursor: string; node: T }[] {
+    return (this.edgeList ??= this.nodes.map((node, i) => ({ cursor: this.page.cursor(i)!, node })));
+  }
+}
+
 /**
  * Rows fetched with limit + 1, in page-read order, to a Relay connection of `nodeOf` each row.
  * Cursors are encoded when asked for: most pages are read for their nodes, or their end cursor.
@@ -119,26 +163,13 @@ export function toConnection<R, T = R>(
   nodeOf: (row: R) => T = (row) => row as unknown as T,
 ): ConnectionResult<T> {
   const hasMore = rows.length > request.limit;
-  const page = hasMore ? rows.slice(0, request.limit) : rows.slice();
-  if (request.backward) page.reverse();
-  const nodes = page.map(nodeOf);
-  const cursor = (i: number) => (i >= 0 && i < page.length ? encodeCursor(request.ordering, cursorKey(page[i])) : null);
-  let edges: ConnectionResult<T>["edges"] | undefined;
-  return {
-    get edges() {
-      return (edges ??= nodes.map((node, i) => ({ cursor: cursor(i)!, node })));
-    },
-    nodes,
-    pageInfo: {
-      hasNextPage: request.backward ? request.before !== null : hasMore,
-      hasPreviousPage: request.backward ? hasMore : request.after !== null,
-      get startCursor() {
-        return cursor(0);
-      },
-      get endCursor() {
-        return cursor(page.length - 1);
-      },
-    },
-    totalCount,
-  };
+  const kept = hasMore ? rows.slice(0, request.limit) : rows.slice();
+  if (request.backward) kept.reverse();
+  const page = new Page(kept, request.ordering, cursorKey);
+  const pageInfo = new PageInfoOf(
+    request.backward ? request.before !== null : hasMore,
+    request.backward ? hasMore : request.after !== null,
+    page,
+  );
+  return new Connection(kept.map(nodeOf), pageInfo, totalCount, page);
 }
