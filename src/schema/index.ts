@@ -92,19 +92,38 @@ type Parameter = (root: unknown, args: Record<string, unknown>, context: Context
 
 type Storage = ReturnType<typeof getMetadataStorage>;
 
-/** Whether type-graphql gives a value of this type to resolvers as it comes (scalars and enums). */
-function passedAsIs(storage: Storage, type: unknown): boolean {
-  if (type instanceof GraphQLScalarType || type === String || type === Number || type === Boolean) return true;
-  return storage.enums.some((e) => e.enumObj === type);
+/** The classes a class extends, itself first (up to, not including, Function.prototype). */
+function classChain(target: unknown): Function[] {
+  const chain: Function[] = [];
+  for (let c = target; typeof c === "function" && c.prototype !== undefined; c = Object.getPrototypeOf(c)) chain.push(c);
+  return chain;
 }
 
 /**
- * The fields of an `@ArgsType` class and its superclasses, when all of them are scalars or enums
- * (which type-graphql copies onto a new instance of the class as they are); else null.
+ * Whether a resolver may be given a value of this type as GraphQL coerced it. Scalars and enums
+ * type-graphql passes as they are. Input objects it rebuilds as instances of their classes, which
+ * is the same to a resolver when the classes hold nothing but fields: no methods, getters or field
+ * initializers (no resolver here tests `instanceof` on an input), with fields of such types.
+ */
+function passedAsIs(storage: Storage, type: unknown, seen = new Set<unknown>()): boolean {
+  if (type instanceof GraphQLScalarType || type === String || type === Number || type === Boolean) return true;
+  if (storage.enums.some((e) => e.enumObj === type)) return true;
+  if (seen.has(type)) return true;
+  seen.add(type);
+  const chain = classChain(type);
+  if (chain.length === 0 || !storage.inputTypes.some((t) => t.target === type)) return false;
+  if (chain.some((c) => Object.getOwnPropertyNames(c.prototype).some((name) => name !== "constructor"))) return false;
+  if (Object.keys(new (type as new () => object)()).length > 0) return false;
+  return chain.every((c) => (storage.inputTypes.find((t) => t.target === c)?.fields ?? []).every((field) => passedAsIs(storage, field.getType(), seen)));
+}
+
+/**
+ * The fields of an `@ArgsType` class and its superclasses, when type-graphql would copy all of them
+ * onto a new instance of the class as they come (see passedAsIs); else null.
  */
 function plainArgsFields(storage: Storage, argsClass: unknown): string[] | null {
   const names: string[] = [];
-  for (let target = argsClass; typeof target === "function" && target.prototype !== undefined; target = Object.getPrototypeOf(target)) {
+  for (const target of classChain(argsClass)) {
     const type = storage.argumentTypes.find((t) => t.target === target);
     if (!type) continue;
     for (const field of type.fields ?? []) {
@@ -116,9 +135,9 @@ function plainArgsFields(storage: Storage, argsClass: unknown): string[] | null 
 }
 
 /**
- * How a resolver's parameter is read where type-graphql would give it without converting or
- * validating it (validation is off): the parent, the context, an argument of a scalar or enum type,
- * or an `@Args` class of those, made as type-graphql makes it. Null for anything else (input objects).
+ * How a resolver's parameter is read where type-graphql would give it unchanged, or changed in
+ * form only (validation is off): the parent, the context, an argument (see passedAsIs), or an
+ * `@Args` class of those, made as type-graphql makes it. Null for anything else.
  */
 function plainParameter(storage: Storage, param: NonNullable<Storage["fieldResolvers"][number]["params"]>[number]): Parameter | null {
   if (param.kind === "root" && !param.propertyName && !param.getType) return (root) => root;
