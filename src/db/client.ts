@@ -16,6 +16,7 @@ import * as schema from "./schema";
 import { bindTables, type Dialect } from "./bind";
 import type { Pool } from "pg";
 import { openPostgresDatabase } from "./pg";
+import { FALLBACK_PAGES, startBackgroundCheckpoints } from "./checkpoints";
 
 export type Db = BetterSQLite3Database<typeof schema>;
 
@@ -85,7 +86,7 @@ export function isPostgresUrl(databaseUrl: string): boolean {
  */
 export async function openDatabase(databaseUrl: string, log?: DatabaseLog): Promise<Database> {
   if (isPostgresUrl(databaseUrl)) return openPostgresDatabase(databaseUrl, log);
-  return openSqlite(databaseUrl);
+  return openSqlite(databaseUrl, log);
 }
 
 const PROJECT_ROOT = path.resolve(__dirname, "../../..");
@@ -238,7 +239,7 @@ export const countingLogger = {
   },
 };
 
-function openSqlite(databaseUrl: string): SqliteDatabase {
+function openSqlite(databaseUrl: string, log?: DatabaseLog): SqliteDatabase {
   bindTables("sqlite");
   const filename = sqliteFilename(databaseUrl);
   const inMemory = filename === ":memory:";
@@ -252,16 +253,25 @@ function openSqlite(databaseUrl: string): SqliteDatabase {
   migrate(write, { migrationsFolder: SQLITE_MIGRATIONS });
   const expected = readMigrationFiles({ migrationsFolder: SQLITE_MIGRATIONS }).length;
 
+  const checkpoints = inMemory
+    ? null
+    : startBackgroundCheckpoints(filename, (err) => log?.error({ err }, "background checkpoints stopped; commits checkpoint the log themselves"));
+  if (checkpoints) writer.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
+
   // An in-memory database exists only in its own connection, so it reads and writes through one.
   const reader = inMemory ? writer : open(filename);
   const shared = inMemory ? null : shareReadTransactions(reader);
   // What commits on the write connection outside `transaction` (maintenance, a test's own SQL) is
-  // as visible to the next read as what commits inside it.
+  // as visible to the next read as what commits inside it, and is checkpointed alike.
+  const committed = () => {
+    shared?.refresh();
+    checkpoints?.committed();
+  };
   if (shared) {
     aroundStatements(writer, (run) =>
       function (this: Database.Statement, ...args: unknown[]) {
         const result = run.apply(this, args);
-        if (!writer.inTransaction) shared.refresh();
+        if (!writer.inTransaction) committed();
         return result;
       },
     );
@@ -271,7 +281,7 @@ function openSqlite(databaseUrl: string): SqliteDatabase {
       // transaction would hold it back.
       shared.refresh();
       exec(source);
-      if (!writer.inTransaction) shared.refresh();
+      if (!writer.inTransaction) committed();
       return writer;
     };
   }
@@ -321,9 +331,15 @@ function openSqlite(databaseUrl: string): SqliteDatabase {
       return { applied, pending: Math.max(0, expected - applied) };
     },
     async checkpoint(): Promise<void> {
-      writer.pragma("wal_checkpoint(TRUNCATE)");
+      // The background checkpoint may hold the checkpoint lock for a moment: try again then.
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const [{ busy }] = writer.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
+        if (!busy || !checkpoints) return;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     },
     async close(): Promise<void> {
+      await checkpoints?.stop();
       shared?.refresh();
       if (reader !== writer) reader.close();
       writer.pragma("wal_checkpoint(TRUNCATE)");
