@@ -2,7 +2,7 @@
 // whatever its size. Counted from outside, through `extensions.sqlStatements`.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "./helpers";
+import { onPostgres, sqlRun, startTestServer, type TestServer } from "./helpers";
 import type { Actor } from "../src/services/actor";
 
 let server: TestServer;
@@ -72,6 +72,8 @@ async function statementsFor(first: number) {
 }
 
 test("customers(first: 100) with every relation runs as many statements as first: 5", async () => {
+  // The list's totalCount is counted once per commit (see the next test): both pages reuse it.
+  await statementsFor(1);
   const small = await statementsFor(5);
   const large = await statementsFor(100);
   assert.equal(large.count, small.count, `first:5 ran ${small.count} statements, first:100 ran ${large.count}`);
@@ -91,6 +93,32 @@ test("customers(first: 100) with every relation runs as many statements as first
     assert.equal(c.memberships[0].organization.parent.name, "Parent");
     assert.equal(c.person.lastName.name, `Last${i}`);
   }
+});
+
+test("a list's totalCount is counted again only after a commit, and is exact then", async () => {
+  const page = `query ($after: String) { customers(first: 2, after: $after) { totalCount pageInfo { endCursor } nodes { id } } }`;
+  const ask = async (after: string | null = null) => {
+    const response = await server.gql(page, { after });
+    assert.equal(response.errors, undefined, JSON.stringify(response.errors));
+    return { statements: response.extensions?.sqlStatements as number, total: response.data.customers.totalCount as number, end: response.data.customers.pageInfo.endCursor as string };
+  };
+  const actor: Actor = { name: "test", via: "SYSTEM", organizationId: null };
+  const extra = await server.app.services.customers.create(actor, { type: "PERSON", person: { firstName: { name: "Counted" } } });
+  const counted = await ask();
+  const reused = await ask(counted.end);
+  assert.equal(reused.total, counted.total);
+  // On SQLite; PostgreSQL counts every time (its commits are not visible as a version).
+  assert.equal(reused.statements, counted.statements - (onPostgres ? 0 : 1), "the next page reuses the count");
+  // Any commit, here a customer archived (which leaves the list), makes the next page count again.
+  const archived = await server.gql(`mutation ($id: ID!) { archiveCustomer(input: { id: $id }) { userErrors { code } } }`, { id: extra.id });
+  assert.deepEqual(archived.data?.archiveCustomer?.userErrors, [], JSON.stringify(archived));
+  const recounted = await ask(counted.end);
+  assert.equal(recounted.statements, counted.statements);
+  assert.equal(recounted.total, counted.total - 1);
+  // A commit by another connection (another process, such as a CLI import) counts too.
+  const [first] = (await server.gql(`{ customers(first: 1) { nodes { id } } }`)).data.customers.nodes;
+  await sqlRun(server.databaseUrl, "update customers set status = 'ARCHIVED' where id = ?", first.id);
+  assert.equal((await ask(counted.end)).total, counted.total - 2);
 });
 
 test("the statement count is per request, also under concurrent requests", async () => {

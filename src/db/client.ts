@@ -206,6 +206,21 @@ function shareReadTransactions(reader: Database.Database): SharedReads {
   };
 }
 
+/** The read connections of open SQLite databases (not in-memory ones, which read on the writer). */
+const readConnections = new WeakMap<Database.Database, Database.Statement>();
+
+/**
+ * A number that changes whenever anything commits, as `db` sees it in this turn's read
+ * transaction (SQLite's data_version, which moves when another connection, the writer included,
+ * has committed since); null where there is none to rely on: PostgreSQL, an in-memory database,
+ * or the write connection, which does not see its own commits move it.
+ */
+export function commitVersion(db: Db): number | null {
+  const client = (db as { $client?: unknown }).$client;
+  const statement = client instanceof Database ? readConnections.get(client) : undefined;
+  return statement ? (statement.pluck().get() as number) : null;
+}
+
 /** Wraps the methods that run each statement `sqlite` prepares (once per statement). */
 function aroundStatements(sqlite: Database.Database, wrap: (run: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): void {
   const wrapped = new WeakSet<Database.Statement>();
@@ -261,6 +276,7 @@ function openSqlite(databaseUrl: string, log?: DatabaseLog): SqliteDatabase {
   // An in-memory database exists only in its own connection, so it reads and writes through one.
   const reader = inMemory ? writer : open(filename);
   const shared = inMemory ? null : shareReadTransactions(reader);
+  if (shared) readConnections.set(reader, reader.prepare("PRAGMA data_version"));
   // What commits on the write connection outside `transaction` (maintenance, a test's own SQL) is
   // as visible to the next read as what commits inside it, and is checkpointed alike.
   const committed = () => {

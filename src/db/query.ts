@@ -1,7 +1,7 @@
 // Running drizzle query builders the same way on every driver: builders are thenables that resolve
 // to rows on better-sqlite3 and node-postgres alike, while .get()/.all()/.run() exist on SQLite only.
 import { Column, fillPlaceholders, is, SQL, Subquery } from "drizzle-orm";
-import type { Db } from "./client";
+import { commitVersion, type Db } from "./client";
 import { onPostgres } from "./bind";
 
 /** A select that can still be limited (drizzle's builder type drops `limit` once it is set). */
@@ -151,4 +151,30 @@ function rowMapper(prepared: SqlitePreparedSelect): RowMapper | null {
   // The source holds column indexes and quoted property names only ("__proto__" would not be one).
   if (columns.some((c) => [...c.parents, c.key].includes("__proto__"))) return null;
   return new Function("decoders", `return (row) => (${literal(tree)});`)(decoders) as RowMapper;
+}
+
+/** Values kept per read connection and key; the least recently computed is dropped beyond this. */
+const MAX_KEPT = 200;
+const keptByConnection = new WeakMap<object, Map<string, { version: number; value: unknown }>>();
+
+/**
+ * `compute()`'s value, kept until anything commits: while the database is as it was (see
+ * commitVersion), the value computed from it is still exact. For what costs a scan, such as a
+ * list's totalCount, asked again with every page. Computed every time where commits cannot be
+ * seen this way (PostgreSQL, in-memory SQLite, the write connection).
+ */
+export async function untilNextCommit<T>(db: Db, key: string, compute: () => Promise<T>): Promise<T> {
+  const version = commitVersion(db);
+  if (version === null) return compute();
+  const client = (db as unknown as { $client: object }).$client;
+  let kept = keptByConnection.get(client);
+  if (!kept) keptByConnection.set(client, (kept = new Map()));
+  const hit = kept.get(key);
+  if (hit && hit.version === version) return hit.value as T;
+  // Computed in this same turn, so in the read transaction the version was read in.
+  const value = await compute();
+  kept.delete(key);
+  if (kept.size >= MAX_KEPT) kept.delete(kept.keys().next().value!);
+  kept.set(key, { version, value });
+  return value;
 }

@@ -5,7 +5,7 @@ import type { Access } from "../auth/principal";
 import { accessKey, customerVisible, membershipCounts } from "../auth/tenancy";
 import type { Db } from "../db/client";
 import { containsLowered, containsText, jsonArrayHasAny, lowerText } from "../db/dialect";
-import { executePrepared, preparedStatement } from "../db/query";
+import { executePrepared, preparedStatement, untilNextCommit } from "../db/query";
 import { companies, customerAddresses, customers, memberships, type CustomerRow } from "../db/schema";
 import type { ConnectionResult } from "../types/common.types";
 import type { CustomerOrderField, CustomerStatus, CustomerType, OrderDirection, RiskLevel, VerificationStatus } from "../types/enums";
@@ -171,11 +171,13 @@ export async function listCustomers(db: Db, args: CustomerListArgs, access?: Acc
     rows,
     request,
     (r) => [r.sortKey, r.customer.id],
-    async () => {
-      const countQuery = preparedStatement(db, `customers.count|${key}`, () => db.select({ n: count() }).from(customers).where(and(...built().conditions)));
-      const [{ n }] = await executePrepared<{ n: number }>(countQuery);
-      return n;
-    },
+    // Frontends ask for the total with every page; it is counted again only once something committed.
+    () =>
+      untilNextCommit(db, `customers.count|${key}`, async () => {
+        const countQuery = preparedStatement(db, `customers.count|${key}`, () => db.select({ n: count() }).from(customers).where(and(...built().conditions)));
+        const [{ n }] = await executePrepared<{ n: number }>(countQuery);
+        return n;
+      }),
     (r) => r.customer,
   );
 }

@@ -31,6 +31,9 @@ export async function probeStatements(options: {
       return n;
     };
     const list: Record<string, number> = {};
+    // The customers' totalCount is counted by the first list after a commit and reused until the
+    // next one (on SQLite): a first request counts it, so that the page sizes compare alike.
+    await ask(body(LIST, { first: 1, after: null }));
     for (const first of PAGE_SIZES) list[String(first)] = await ask(body(LIST, { first, after: null }));
     return { list, get: await ask(body(GET, { id: options.customerId })) };
   } finally {
