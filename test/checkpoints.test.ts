@@ -8,22 +8,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { openDatabase, type Database } from "../src/db/client";
+import { openDatabase } from "../src/db/client";
 import { FALLBACK_PAGES } from "../src/db/checkpoints";
 import { organizations } from "../src/db/schema";
-import { onPostgres } from "./helpers";
-
-async function withFileDatabase(fn: (db: Database, file: string) => Promise<void>): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "checkpoints-"));
-  const file = path.join(dir, "test.db");
-  const db = await openDatabase(file);
-  try {
-    await fn(db, file);
-  } finally {
-    await db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { onPostgres, withSqliteFile } from "./helpers";
 
 function organization(id: string, name: string) {
   const now = new Date().toISOString();
@@ -39,7 +27,7 @@ async function eventually(what: string, check: () => boolean, ms = 5000): Promis
 }
 
 test("a commit reaches the database file by a background checkpoint, not by the commit", { skip: onPostgres }, async () => {
-  await withFileDatabase(async (db, file) => {
+  await withSqliteFile(async (db, file) => {
     if (db.dialect !== "sqlite") return;
     // Commits leave checkpoints to the worker: SQLite's own only as a fallback, far beyond one commit.
     assert.deepEqual(db.sqlite.pragma("wal_autocheckpoint"), [{ wal_autocheckpoint: FALLBACK_PAGES }]);
@@ -55,7 +43,7 @@ test("a commit reaches the database file by a background checkpoint, not by the 
 });
 
 test("many commits while checkpoints run: every row readable, the log bounded", { skip: onPostgres }, async () => {
-  await withFileDatabase(async (db, file) => {
+  await withSqliteFile(async (db, file) => {
     for (let batch = 0; batch < 40; batch++) {
       await Promise.all(
         Array.from({ length: 25 }, (_, i) =>

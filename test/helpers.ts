@@ -184,6 +184,19 @@ export async function copyTestDatabase(url: string): Promise<TestDatabase> {
  * A Database opened as the app opens it, on a fresh test database: in memory on SQLite, a new
  * database on PostgreSQL (one process serves one kind of database). Its close() also drops it.
  */
+/** Runs `fn` on a SQLite database file of its own (opened as the app opens it), removed after. */
+export async function withSqliteFile(fn: (db: Database, file: string) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sqlite-file-"));
+  const file = path.join(dir, "test.db");
+  const db = await openDatabase(file);
+  try {
+    await fn(db, file);
+  } finally {
+    await db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function openTestDatabase(): Promise<Database> {
   if (!onPostgres) return openDatabase(":memory:");
   const database = await createTestDatabase();

@@ -3,28 +3,13 @@
 // by another process is seen from the next turn on.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { count, eq } from "drizzle-orm";
-import { openDatabase, type Database } from "../src/db/client";
+import type { Database } from "../src/db/client";
 import { organizations } from "../src/db/schema";
-import { onPostgres } from "./helpers";
+import { onPostgres, withSqliteFile } from "./helpers";
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-async function withFileDatabase(fn: (db: Database, file: string) => Promise<void>): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "read-tx-"));
-  const file = path.join(dir, "test.db");
-  const db = await openDatabase(file);
-  try {
-    await fn(db, file);
-  } finally {
-    await db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const organizationCount = async (db: Database) => (await db.read.select({ n: count() }).from(organizations))[0].n;
 
@@ -34,7 +19,7 @@ function insertOrganization(id: string) {
 }
 
 test("a write of this process is seen by the very next read, also in the same turn", { skip: onPostgres }, async () => {
-  await withFileDatabase(async (db) => {
+  await withSqliteFile(async (db) => {
     const before = await organizationCount(db); // opens the turn's read transaction
     await db.transaction(async (tx) => {
       await tx.insert(organizations).values(insertOrganization("org_a"));
@@ -53,7 +38,7 @@ test("a write of this process is seen by the very next read, also in the same tu
 });
 
 test("another process's write is seen from the next turn on, and a snapshot keeps its view until it ends", { skip: onPostgres }, async () => {
-  await withFileDatabase(async (db, file) => {
+  await withSqliteFile(async (db, file) => {
     const other = new BetterSqlite3(file);
     try {
       const now = new Date().toISOString();
